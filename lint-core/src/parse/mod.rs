@@ -1,0 +1,269 @@
+//! From source text to statements lowered into the IR.
+//!
+//! The file is tokenized once, split into statements, and every statement is parsed on its own
+//! (PostgreSQL with the server grammar through libpg_query, MySQL with `sqlparser`), so a broken
+//! statement yields one syntax error at its position while the others are still lowered.
+
+mod cx;
+mod mysql_lower;
+mod pg_ffi;
+mod pg_lower;
+
+pub use cx::LowerCx;
+pub use pg_ffi::PgParseError;
+
+use crate::ir::Op;
+use crate::lexer::{tokenize, Token, TokenKind};
+use crate::span::Span;
+use crate::split::{split, PieceKind};
+use crate::Dialect;
+
+/// The dialect-native syntax tree of a statement, for dialect-only rules.
+#[derive(Clone, Debug)]
+pub enum Native {
+    Postgres(Box<pg_query::protobuf::Node>),
+    MySql(Box<sqlparser::ast::Statement>),
+    None,
+}
+
+/// Why a statement could not be lowered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    /// Where the parser stopped (file coordinates), or the whole statement when unknown.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum StatementStatus {
+    Parsed,
+    /// PostgreSQL: the server grammar rejects it. MySQL: `sqlparser` could not parse it (which
+    /// does not prove the server would reject it).
+    SyntaxError(SyntaxError),
+    /// A psql meta-command (`\set ...`): not SQL, skipped.
+    MetaCommand,
+    /// A MySQL `DELIMITER` directive.
+    Delimiter,
+}
+
+/// One statement of a migration file.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// From its first token to its last, terminator and leading comments excluded.
+    pub span: Span,
+    /// Indices into [`ParsedFile::tokens`] (terminator excluded).
+    pub tokens: std::ops::Range<usize>,
+    /// The `;` (or MySQL delimiter) that ends it.
+    pub terminator: Option<Span>,
+    pub status: StatementStatus,
+    /// What it does; usually one operation (`RENAME TABLE a TO b, c TO d` gives two), empty when
+    /// it did not parse.
+    pub ops: Vec<Op>,
+    pub native: Native,
+}
+
+impl Statement {
+    pub fn is_parsed(&self) -> bool {
+        matches!(self.status, StatementStatus::Parsed)
+    }
+
+    /// The statement's text.
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        self.span.slice(src)
+    }
+}
+
+/// A migration file split, parsed and lowered.
+#[derive(Clone, Debug)]
+pub struct ParsedFile {
+    pub dialect: Dialect,
+    pub text: String,
+    /// Every token of the file, comments included.
+    pub tokens: Vec<Token>,
+    pub statements: Vec<Statement>,
+}
+
+impl ParsedFile {
+    /// Tokens of one statement.
+    pub fn statement_tokens(&self, stmt: &Statement) -> &[Token] {
+        self.tokens.get(stmt.tokens.clone()).unwrap_or(&[])
+    }
+
+    /// Comment tokens of the file, in order.
+    pub fn comments(&self) -> impl Iterator<Item = &Token> {
+        self.tokens.iter().filter(|t| t.is_comment())
+    }
+}
+
+/// Parses a whole file. Never fails: problems become [`StatementStatus::SyntaxError`]s.
+pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
+    let tokens = tokenize(text, dialect);
+    let pieces = split(text, &tokens, dialect);
+    let mut statements = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let base = Statement {
+            span: piece.span,
+            tokens: piece.tokens.clone(),
+            terminator: piece.terminator,
+            status: StatementStatus::Parsed,
+            ops: Vec::new(),
+            native: Native::None,
+        };
+        match piece.kind {
+            PieceKind::MetaCommand => statements.push(Statement { status: StatementStatus::MetaCommand, ..base }),
+            PieceKind::Delimiter => statements.push(Statement { status: StatementStatus::Delimiter, ..base }),
+            PieceKind::Sql => {
+                let toks = tokens.get(piece.tokens.clone()).unwrap_or(&[]);
+                match dialect {
+                    Dialect::Postgres => parse_pg(text, toks, base, &mut statements),
+                    Dialect::MySql => parse_mysql(text, toks, base, &mut statements),
+                }
+            }
+        }
+    }
+    ParsedFile { dialect, text: text.to_string(), tokens, statements }
+}
+
+/// The span of the token at or after `offset` within `tokens`, or a one-character span.
+fn error_span(text: &str, tokens: &[Token], offset: usize, stmt: Span) -> Span {
+    if let Some(t) = tokens.iter().find(|t| t.span.end > offset && !t.is_comment()) {
+        if t.span.start >= offset {
+            return t.span;
+        }
+    }
+    let offset = offset.min(stmt.end);
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    if end > offset {
+        Span::new(offset, end)
+    } else {
+        // At the very end of the statement: point at its last token.
+        tokens.iter().rev().find(|t| !t.is_comment()).map_or(stmt, |t| t.span)
+    }
+}
+
+fn parse_pg(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement>) {
+    let sql = base.span.slice(text);
+    let offset = base.span.start;
+    match pg_ffi::parse(sql) {
+        Err(e) => {
+            let span = match e.offset {
+                Some(o) => error_span(text, toks, offset + o, base.span),
+                None => base.span,
+            };
+            out.push(Statement { status: StatementStatus::SyntaxError(SyntaxError { message: e.message, span }), ..base });
+        }
+        Ok(result) => {
+            let n = result.stmts.len();
+            for raw in result.stmts {
+                let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+                // With several statements in one piece (rare), narrow each to its own text.
+                let span = if n > 1 {
+                    let start = offset + usize::try_from(raw.stmt_location).unwrap_or(0);
+                    let len = usize::try_from(raw.stmt_len).unwrap_or(0);
+                    let end = if len == 0 { base.span.end } else { (start + len).min(base.span.end) };
+                    trim_span(text, Span::new(start.min(end), end))
+                } else {
+                    base.span
+                };
+                let stmt_toks: Vec<Token> =
+                    toks.iter().copied().filter(|t| t.span.start >= span.start && t.span.end <= span.end).collect();
+                let cx = LowerCx::new(text, span, &stmt_toks, Dialect::Postgres);
+                let ops = pg_lower::lower(&node, &cx);
+                out.push(Statement {
+                    span,
+                    ops,
+                    native: Native::Postgres(Box::new(pg_query::protobuf::Node { node: Some(node) })),
+                    ..base.clone()
+                });
+            }
+        }
+    }
+}
+
+fn trim_span(text: &str, span: Span) -> Span {
+    let s = span.slice(text);
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    Span::new(span.start + lead, (span.end - trail).max(span.start + lead))
+}
+
+fn parse_mysql(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement>) {
+    let sql = base.span.slice(text);
+    let dialect = sqlparser::dialect::MySqlDialect {};
+    match sqlparser::parser::Parser::parse_sql(&dialect, sql) {
+        Err(e) => {
+            let (message, pos) = mysql_error(&e.to_string(), sql);
+            let span = match pos {
+                Some(o) => error_span(text, toks, base.span.start + o, base.span),
+                None => base.span,
+            };
+            out.push(Statement { status: StatementStatus::SyntaxError(SyntaxError { message, span }), ..base });
+        }
+        Ok(stmts) => {
+            for st in stmts {
+                let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
+                let ops = mysql_lower::lower(&st, &cx);
+                out.push(Statement { ops, native: Native::MySql(Box::new(st)), ..base.clone() });
+            }
+        }
+    }
+}
+
+/// Splits sqlparser's "... at Line: L, Column: C" suffix into a message and a byte offset.
+fn mysql_error(msg: &str, sql: &str) -> (String, Option<usize>) {
+    let msg = msg.strip_prefix("sql parser error: ").unwrap_or(msg);
+    let Some(at) = msg.rfind(" at Line: ") else {
+        return (msg.to_string(), None);
+    };
+    let mut nums = msg[at + 10..].split(", Column: ").map(|s| s.trim().parse::<usize>().ok());
+    let (Some(Some(line)), Some(Some(col))) = (nums.next(), nums.next()) else {
+        return (msg.to_string(), None);
+    };
+    let line_start: usize = sql.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let rest = sql.get(line_start..).unwrap_or("");
+    let offset = rest.char_indices().nth(col.saturating_sub(1)).map_or(sql.len(), |(i, _)| line_start + i);
+    (msg[..at].to_string(), Some(offset))
+}
+
+/// True when a token is a statement terminator.
+pub fn is_terminator(t: &Token) -> bool {
+    t.kind == TokenKind::Terminator
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_statement_does_not_hide_the_others() {
+        let src = "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN;\nDROP TABLE a;";
+        let f = parse_file(src, Dialect::Postgres);
+        assert_eq!(f.statements.len(), 3);
+        assert!(f.statements[0].is_parsed());
+        match &f.statements[1].status {
+            StatementStatus::SyntaxError(e) => assert_eq!(e.span.slice(src), ";"),
+            s => panic!("{s:?}"),
+        }
+        assert!(f.statements[2].is_parsed());
+    }
+
+    #[test]
+    fn mysql_error_position() {
+        let src = "ALTER TABLE t ADD COLUMN x int;\nALTER TABLE t FROBNICATE x;";
+        let f = parse_file(src, Dialect::MySql);
+        assert!(f.statements[0].is_parsed());
+        match &f.statements[1].status {
+            StatementStatus::SyntaxError(e) => assert!(e.span.start > src.find("FROB").unwrap_or(0) - 1, "{e:?}"),
+            s => panic!("{s:?}"),
+        }
+    }
+
+    #[test]
+    fn meta_commands_and_empty_files() {
+        let f = parse_file("\\set ON_ERROR_STOP 1\nSELECT 1;", Dialect::Postgres);
+        assert!(matches!(f.statements[0].status, StatementStatus::MetaCommand));
+        assert!(f.statements[1].is_parsed());
+        assert!(parse_file("", Dialect::Postgres).statements.is_empty());
+        assert!(parse_file("-- only a comment\n", Dialect::MySql).statements.is_empty());
+    }
+}
