@@ -82,10 +82,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().to_string();
-            let key = message
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split('`').next())
-                .map(str::to_string);
+            let key = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).map(str::to_string);
             ConfigError { message, key, span: e.span().map(Span::from) }
         })?;
         let mut cfg = Config { assume_in_transaction: raw.assume_in_transaction, ..Config::default() };
@@ -93,19 +90,24 @@ impl Config {
             cfg.dialect = Some(d.get_ref().parse().map_err(|m: String| err(m, "dialect", d.span()))?);
         }
         if let Some(v) = raw.pg_version {
-            let t = version_text(&v).ok_or_else(|| err("expected a version string such as \"15\"", "pg_version", v.span()))?;
-            cfg.pg_version = Some(t.parse().map_err(|e: crate::version::VersionError| err(e.to_string(), "pg_version", v.span()))?);
+            let t = version_text(&v)
+                .ok_or_else(|| err("expected a version string such as \"15\"", "pg_version", v.span()))?;
+            cfg.pg_version =
+                Some(t.parse().map_err(|e: crate::version::VersionError| err(e.to_string(), "pg_version", v.span()))?);
         }
         if let Some(v) = raw.mysql_version {
-            let t = version_text(&v)
-                .ok_or_else(|| err("expected a version string such as \"8.0.35\" or \"mariadb-10.11\"", "mysql_version", v.span()))?;
-            cfg.mysql_version =
-                Some(t.parse().map_err(|e: crate::version::VersionError| err(e.to_string(), "mysql_version", v.span()))?);
+            let t = version_text(&v).ok_or_else(|| {
+                err("expected a version string such as \"8.0.35\" or \"mariadb-10.11\"", "mysql_version", v.span())
+            })?;
+            cfg.mysql_version = Some(
+                t.parse().map_err(|e: crate::version::VersionError| err(e.to_string(), "mysql_version", v.span()))?,
+            );
         }
         if let Some(f) = raw.fail_on {
             cfg.fail_on = Some(f.get_ref().parse().map_err(|m: String| err(m, "fail_on", f.span()))?);
         }
-        for (list, key, out) in [(raw.include, "include", &mut cfg.include), (raw.exclude, "exclude", &mut cfg.exclude)] {
+        for (list, key, out) in [(raw.include, "include", &mut cfg.include), (raw.exclude, "exclude", &mut cfg.exclude)]
+        {
             for g in list {
                 globset::Glob::new(g.get_ref()).map_err(|e| err(format!("invalid glob: {e}"), key, g.span()))?;
                 out.push(g.into_inner());
@@ -116,7 +118,11 @@ impl Config {
             let lvl = match level.get_ref().as_str() {
                 "off" => RuleLevel::Off,
                 other => RuleLevel::Severity(other.parse().map_err(|_| {
-                    err(format!("invalid level `{other}`: expected \"off\", \"info\", \"warning\" or \"error\""), &key, level.span())
+                    err(
+                        format!("invalid level `{other}`: expected \"off\", \"info\", \"warning\" or \"error\""),
+                        &key,
+                        level.span(),
+                    )
                 })?),
             };
             cfg.rules.push(RuleSetting { name: name.get_ref().clone(), level: lvl, span: name.span().into() });

@@ -97,10 +97,8 @@ impl FileContext {
                         }
                     }
                     Op::CreateTable { name, .. } => created.push((name.clone(), i)),
-                    Op::RenameTable { from, to } => {
-                        if created.iter().any(|(n, _)| n.same_object(from)) {
-                            created.push((to.clone(), i));
-                        }
+                    Op::RenameTable { from, to } if created.iter().any(|(n, _)| n.same_object(from)) => {
+                        created.push((to.clone(), i));
                     }
                     _ => {}
                 }

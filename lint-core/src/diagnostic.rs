@@ -113,7 +113,11 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> (String, usize) {
     let mut pos = 0;
     let mut skipped = 0;
     for e in sorted {
-        if e.span.start < pos || e.span.end > text.len() || !text.is_char_boundary(e.span.start) || !text.is_char_boundary(e.span.end) {
+        if e.span.start < pos
+            || e.span.end > text.len()
+            || !text.is_char_boundary(e.span.start)
+            || !text.is_char_boundary(e.span.end)
+        {
             skipped += 1;
             continue;
         }

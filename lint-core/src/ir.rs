@@ -146,15 +146,22 @@ pub struct ForeignKeyTarget {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ConstraintKind {
-    Check { expr: Expr },
-    ForeignKey { target: ForeignKeyTarget },
+    Check {
+        expr: Expr,
+    },
+    ForeignKey {
+        target: ForeignKeyTarget,
+    },
     PrimaryKey,
     Unique,
     Exclusion,
     /// PostgreSQL 18 `NOT NULL col` table constraint.
     NotNull,
     /// MySQL `INDEX`/`KEY`/`FULLTEXT`/`SPATIAL` declared inside CREATE/ALTER TABLE.
-    Index { fulltext: bool, spatial: bool },
+    Index {
+        fulltext: bool,
+        spatial: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -179,6 +186,7 @@ pub struct AlterAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[allow(clippy::large_enum_variant)] // Built once per clause; boxing would only add noise.
 pub enum AlterActionKind {
     AddColumn {
         column: ColumnDef,
@@ -349,6 +357,7 @@ pub enum DmlKind {
 }
 
 /// One migration operation: what a statement does, in dialect-neutral terms.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {
     CreateTable {
@@ -490,9 +499,6 @@ impl Op {
     }
 
     pub fn is_ddl(&self) -> bool {
-        !matches!(
-            self,
-            Op::Transaction(_) | Op::Set { .. } | Op::Dml { .. } | Op::Other { .. } | Op::DoBlock
-        )
+        !matches!(self, Op::Transaction(_) | Op::Set { .. } | Op::Dml { .. } | Op::Other { .. } | Op::DoBlock)
     }
 }

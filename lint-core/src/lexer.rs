@@ -135,7 +135,7 @@ impl<'a> Lexer<'a> {
         true
     }
 
-    fn to_line_end(&mut self) {
+    fn skip_to_line_end(&mut self) {
         while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
             self.pos += 1;
         }
@@ -160,14 +160,12 @@ impl<'a> Lexer<'a> {
                     TokenKind::Punct
                 }
             }
-            b'-' if self.peek(1) == Some(b'-')
-                && (!mysql || self.peek(2).is_none_or(|c| c.is_ascii_whitespace())) =>
-            {
-                self.to_line_end();
+            b'-' if self.peek(1) == Some(b'-') && (!mysql || self.peek(2).is_none_or(|c| c.is_ascii_whitespace())) => {
+                self.skip_to_line_end();
                 TokenKind::LineComment
             }
             b'#' if mysql => {
-                self.to_line_end();
+                self.skip_to_line_end();
                 TokenKind::LineComment
             }
             b'/' if self.peek(1) == Some(b'*') => {
@@ -175,7 +173,7 @@ impl<'a> Lexer<'a> {
                 TokenKind::BlockComment
             }
             b'\\' if !mysql => {
-                self.to_line_end();
+                self.skip_to_line_end();
                 TokenKind::MetaCommand
             }
             b'\'' => {
@@ -313,9 +311,7 @@ impl<'a> Lexer<'a> {
         while let Some(c) = self.peek(0) {
             if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
                 self.pos += 1;
-            } else if (c == b'+' || c == b'-')
-                && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E'))
-            {
+            } else if (c == b'+' || c == b'-') && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E')) {
                 self.pos += 1;
             } else {
                 break;
@@ -332,7 +328,8 @@ impl<'a> Lexer<'a> {
         if self.peek(0) == Some(b'\'') {
             let w = &self.text[start..self.pos];
             let escapes = w.eq_ignore_ascii_case("e");
-            if escapes || matches!(w.to_ascii_lowercase().as_str(), "b" | "x" | "n")
+            if escapes
+                || matches!(w.to_ascii_lowercase().as_str(), "b" | "x" | "n")
                 || (self.dialect == Dialect::MySql && w.starts_with('_'))
             {
                 self.quoted(b'\'', escapes || self.dialect == Dialect::MySql);

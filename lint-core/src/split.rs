@@ -41,7 +41,8 @@ pub fn split(src: &str, tokens: &[Token], dialect: Dialect) -> Vec<Piece> {
                     out.push(piece(tokens, f, i, None));
                 }
                 atomic_depth = 0;
-                let kind = if tok.kind == TokenKind::MetaCommand { PieceKind::MetaCommand } else { PieceKind::Delimiter };
+                let kind =
+                    if tok.kind == TokenKind::MetaCommand { PieceKind::MetaCommand } else { PieceKind::Delimiter };
                 out.push(Piece { kind, span: tok.span, tokens: i..i + 1, terminator: None });
             }
             TokenKind::Terminator if atomic_depth == 0 => {
@@ -56,9 +57,9 @@ pub fn split(src: &str, tokens: &[Token], dialect: Dialect) -> Vec<Piece> {
                 }
                 if dialect == Dialect::Postgres && tok.kind == TokenKind::Word {
                     let w = tok.text(src);
-                    if prev_word_begin && w.eq_ignore_ascii_case("atomic") {
-                        atomic_depth += 1;
-                    } else if atomic_depth > 0 && w.eq_ignore_ascii_case("case") {
+                    let opens_block = (prev_word_begin && w.eq_ignore_ascii_case("atomic"))
+                        || (atomic_depth > 0 && w.eq_ignore_ascii_case("case"));
+                    if opens_block {
                         atomic_depth += 1;
                     } else if atomic_depth > 0 && w.eq_ignore_ascii_case("end") {
                         atomic_depth -= 1;

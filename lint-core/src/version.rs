@@ -123,7 +123,12 @@ impl FromStr for MySqlVersion {
             (MySqlFlavor::MySql, lower.strip_prefix("mysql-").unwrap_or(&lower).to_string())
         };
         let n = numbers(&rest, 3).ok_or_else(|| err("expected e.g. \"8.0.35\", \"8.4\" or \"mariadb-10.11\""))?;
-        let v = MySqlVersion { flavor, major: n[0], minor: n.get(1).copied().unwrap_or(0), patch: n.get(2).copied().unwrap_or(0) };
+        let v = MySqlVersion {
+            flavor,
+            major: n[0],
+            minor: n.get(1).copied().unwrap_or(0),
+            patch: n.get(2).copied().unwrap_or(0),
+        };
         let ok = match flavor {
             MySqlFlavor::MySql => (5..=9).contains(&v.major),
             MySqlFlavor::MariaDb => (10..=12).contains(&v.major),

@@ -150,7 +150,10 @@ fn parse_pg(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement
                 Some(o) => error_span(text, toks, offset + o, base.span),
                 None => base.span,
             };
-            out.push(Statement { status: StatementStatus::SyntaxError(SyntaxError { message: e.message, span }), ..base });
+            out.push(Statement {
+                status: StatementStatus::SyntaxError(SyntaxError { message: e.message, span }),
+                ..base
+            });
         }
         Ok(result) => {
             let n = result.stmts.len();

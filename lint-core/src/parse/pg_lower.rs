@@ -1,2 +1,5 @@
-use super::LowerCx; use crate::ir::Op;
-pub(crate) fn lower(_n: &pg_query::protobuf::node::Node, _cx: &LowerCx) -> Vec<Op> { Vec::new() }
+use super::LowerCx;
+use crate::ir::Op;
+pub(crate) fn lower(_n: &pg_query::protobuf::node::Node, _cx: &LowerCx) -> Vec<Op> {
+    Vec::new()
+}
