@@ -309,9 +309,9 @@ impl<'a> Lexer<'a> {
 
     fn number(&mut self) {
         while let Some(c) = self.peek(0) {
-            if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
-                self.pos += 1;
-            } else if (c == b'+' || c == b'-') && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E')) {
+            let exponent_sign =
+                (c == b'+' || c == b'-') && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E'));
+            if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || exponent_sign {
                 self.pos += 1;
             } else {
                 break;
