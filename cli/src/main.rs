@@ -1,1 +1,136 @@
-fn main() {}
+//! The `sluice` command line.
+
+mod discover;
+mod lint_cmd;
+mod output;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Sluice: refuses unsafe database migrations before they ship (PostgreSQL, MySQL, MariaDB).
+#[derive(Parser, Debug)]
+#[command(name = "sluice", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint migration files or directories (`-` reads standard input).
+    Lint(LintArgs),
+    /// List every rule with its dialects, category, default severity and whether it can fix.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// Rule name, e.g. `create-index-non-concurrently`.
+        rule: String,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Source excerpts with carets, help and fixes.
+    Human,
+    /// One JSON document (schema in docs/json-output.md).
+    Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    Postgres,
+    Mysql,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories to lint; directories are walked (honouring .gitignore) for `*.sql`.
+    /// `-` reads standard input. Defaults to the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// SQL dialect (overrides the configuration; default postgres).
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
+    /// Target PostgreSQL version, e.g. 15 or 14.3 (overrides the configuration).
+    #[arg(long, value_name = "VERSION")]
+    pub pg_version: Option<String>,
+    /// Target MySQL/MariaDB version, e.g. 8.0.35 or mariadb-10.11 (overrides the configuration).
+    #[arg(long, value_name = "VERSION")]
+    pub mysql_version: Option<String>,
+    /// Treat every file as running inside a transaction (the migration tool wraps files).
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+    /// Use this configuration file instead of discovering `sluice.toml` next to each file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Exit with 1 when a finding at or above this level exists (overrides `fail_on`).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<LevelArg>,
+    /// File name to report (and to find the configuration from) when reading standard input.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Apply safe fixes in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix, also apply fixes that change behaviour.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Lint(args) => lint_cmd::run(&args),
+        Command::Rules { format } => {
+            print!("{}", output::rules_table(format));
+            ExitCode::SUCCESS
+        }
+        Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
+            Some(meta) => {
+                print!("{}", output::explain(meta));
+                ExitCode::SUCCESS
+            }
+            None => {
+                let hint = sluice_rules::registry::suggest(&rule)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                eprintln!("error: unknown rule `{rule}`{hint}; `sluice rules` lists them");
+                ExitCode::from(2)
+            }
+        },
+    }
+}

@@ -1,0 +1,137 @@
+//! Diagnostics produced by the linter itself rather than by a rule. They are documented like
+//! rules (so `sluice explain syntax-error` works) but cannot be configured away, except
+//! `psql-meta-command`, `unknown-rule` and `unused-suppression`, which are ordinary severities.
+
+use crate::declare_rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a statement the parser rejects. For PostgreSQL the parser is the server's own
+    /// grammar, so the server would reject it too; for MySQL the statement could not be parsed
+    /// and was therefore not checked by any rule.
+    ///
+    /// ## Why it is bad
+    /// A migration that does not parse fails at deploy time, usually after earlier statements have
+    /// already run (always so on MySQL, where DDL commits implicitly). Every other statement of the
+    /// file is still linted; this one is not.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users ADD COLUMN;
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```sql
+    /// ALTER TABLE users ADD COLUMN nickname text;
+    /// ```
+    /// Syntax errors cannot be suppressed with `sluice:ignore`.
+    pub struct SyntaxError {
+        name: "syntax-error",
+        dialects: [Postgres, MySql],
+        category: Correctness,
+        severity: Error,
+        fix: None,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a file that is not valid UTF-8 and says where the first invalid byte is.
+    ///
+    /// ## Why it is bad
+    /// Migration tools read files as UTF-8 (or as whatever the client encoding says); a file in
+    /// another encoding can insert mangled text into the database or fail halfway.
+    ///
+    /// ## Example
+    /// A file saved as Latin-1 containing `INSERT INTO cities VALUES ('Zürich');`.
+    ///
+    /// ## Use instead
+    /// Convert the file: `iconv -f LATIN1 -t UTF-8 in.sql > out.sql`.
+    pub struct InvalidUtf8 {
+        name: "invalid-utf8",
+        dialects: [Postgres, MySql],
+        category: Correctness,
+        severity: Error,
+        fix: None,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Notes a psql meta-command (a line starting with a backslash, such as `\set` or `\i`),
+    /// which is skipped: it is not SQL and only `psql` understands it.
+    ///
+    /// ## Why it is bad
+    /// Most migration tools send files to the server directly, where a meta-command is a syntax
+    /// error. In files meant for `psql` it is fine, which is why this is only a note.
+    ///
+    /// ## Example
+    /// ```sql
+    /// \set ON_ERROR_STOP on
+    /// ```
+    ///
+    /// ## Use instead
+    /// Keep meta-commands out of files run by a migration tool; use the tool's own settings.
+    pub struct PsqlMetaCommand {
+        name: "psql-meta-command",
+        dialects: [Postgres],
+        category: Correctness,
+        severity: Info,
+        fix: None,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `sluice:ignore` or `sluice:ignore-file` comment that names a rule that does not
+    /// exist, or that names no rule at all.
+    ///
+    /// ## Why it is bad
+    /// A misspelt suppression silences nothing, and the finding it was meant for is either still
+    /// reported or, worse, was renamed and the suppression is now meaningless.
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- sluice:ignore drop-colum
+    /// ALTER TABLE users DROP COLUMN legacy;
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```sql
+    /// -- sluice:ignore drop-column: the column has been unused since v42
+    /// ALTER TABLE users DROP COLUMN legacy;
+    /// ```
+    pub struct UnknownRule {
+        name: "unknown-rule",
+        dialects: [Postgres, MySql],
+        category: Correctness,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a suppression comment that silenced nothing: the rule it names did not fire on the
+    /// statement (or file) it covers.
+    ///
+    /// ## Why it is bad
+    /// Stale suppressions hide future findings: when the statement later changes into something
+    /// dangerous, the old comment silences the warning nobody has seen.
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- sluice:ignore drop-column
+    /// ALTER TABLE users ADD COLUMN nickname text;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Delete the comment.
+    pub struct UnusedSuppression {
+        name: "unused-suppression",
+        dialects: [Postgres, MySql],
+        category: Correctness,
+        severity: Warning,
+        fix: Safe,
+    }
+}

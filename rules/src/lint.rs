@@ -1,0 +1,316 @@
+//! The lint driver: parse, analyse, run every enabled rule, apply suppressions and severities.
+
+use crate::builtin;
+use crate::registry::{self, RULES};
+use crate::rule::{Reporter, RuleContext, RuleMeta};
+use crate::suppress::{self, Scope};
+use rayon::prelude::*;
+use sluice_core::config::{Config, RuleLevel};
+use sluice_core::{
+    parse_file, Diagnostic, Edit, FileContext, Fix, ParsedFile, Settings, Severity, SourceText, Span, StatementStatus,
+};
+use std::collections::HashMap;
+
+/// Which rules run and at what severity, plus the analysis settings.
+#[derive(Clone, Debug, Default)]
+pub struct LintConfig {
+    pub settings: Settings,
+    /// Per-rule overrides from `[rules]`.
+    pub levels: HashMap<String, RuleLevel>,
+}
+
+/// A `[rules]` entry naming a rule that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRuleSetting {
+    pub name: String,
+    pub span: Span,
+    pub suggestion: Option<&'static str>,
+}
+
+impl LintConfig {
+    /// Builds a lint configuration from a parsed config file (on top of `base` settings), and
+    /// checks the rule names it mentions.
+    pub fn from_config(cfg: &Config, mut settings: Settings) -> Result<LintConfig, UnknownRuleSetting> {
+        if let Some(d) = cfg.dialect {
+            settings.dialect = d;
+        }
+        if let Some(v) = cfg.pg_version {
+            settings.pg_version = v;
+        }
+        if let Some(v) = cfg.mysql_version {
+            settings.mysql_version = v;
+        }
+        if let Some(a) = cfg.assume_in_transaction {
+            settings.assume_in_transaction = a;
+        }
+        let mut levels = HashMap::new();
+        for r in &cfg.rules {
+            if registry::lookup(&r.name).is_none() {
+                return Err(UnknownRuleSetting {
+                    name: r.name.clone(),
+                    span: r.span,
+                    suggestion: registry::suggest(&r.name),
+                });
+            }
+            levels.insert(r.name.clone(), r.level);
+        }
+        Ok(LintConfig { settings, levels })
+    }
+
+    /// The severity a rule reports at, or `None` when it is turned off.
+    pub fn severity_of(&self, meta: &RuleMeta) -> Option<Severity> {
+        match self.levels.get(meta.name) {
+            Some(RuleLevel::Off) => None,
+            Some(RuleLevel::Severity(s)) => Some(*s),
+            None => Some(meta.severity),
+        }
+    }
+}
+
+/// The result of linting one file.
+#[derive(Clone, Debug)]
+pub struct FileLint {
+    /// The text the spans refer to (a lossy decoding for an invalid UTF-8 file).
+    pub text: String,
+    pub had_bom: bool,
+    /// Findings sorted by position, then rule name.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Lints raw file bytes; invalid UTF-8 yields one `invalid-utf8` diagnostic.
+pub fn lint_bytes(bytes: &[u8], config: &LintConfig) -> FileLint {
+    match SourceText::decode(bytes) {
+        Ok(src) => {
+            let diagnostics = lint_text(&src.text, config);
+            FileLint { text: src.text, had_bom: src.had_bom, diagnostics }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let span = e.span;
+            FileLint {
+                text: e.lossy,
+                had_bom: false,
+                diagnostics: vec![Diagnostic {
+                    rule: builtin::InvalidUtf8::META.name,
+                    severity: Severity::Error,
+                    message,
+                    span,
+                    statement: span,
+                    labels: Vec::new(),
+                    help: Some("convert the file to UTF-8; nothing in it was linted".into()),
+                    fix: None,
+                }],
+            }
+        }
+    }
+}
+
+/// Lints decoded text.
+pub fn lint_text(text: &str, config: &LintConfig) -> Vec<Diagnostic> {
+    let file = parse_file(text, config.settings.dialect);
+    lint_parsed(&file, config)
+}
+
+/// Lints an already parsed file.
+pub fn lint_parsed(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic> {
+    let fcx = FileContext::analyze(file, &config.settings);
+    let cx = RuleContext { file, fcx: &fcx };
+    let dialect = config.settings.dialect;
+
+    let mut found: Vec<Diagnostic> = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        if !meta.applies_to(dialect) {
+            continue;
+        }
+        let Some(severity) = config.severity_of(meta) else { continue };
+        let mut reporter = Reporter::new(meta);
+        rule.check(&cx, &mut reporter);
+        for mut d in reporter.diagnostics {
+            d.severity = severity;
+            found.push(d);
+        }
+    }
+
+    // Suppressions.
+    let sups = suppress::collect(file);
+    let mut used: Vec<Vec<bool>> = sups.iter().map(|s| vec![false; s.rules.len()]).collect();
+    found.retain(|d| {
+        let stmt_index = file.statements.iter().position(|s| s.span == d.statement);
+        let mut keep = true;
+        for (si, s) in sups.iter().enumerate() {
+            let covers = match s.scope {
+                Scope::File => true,
+                Scope::Statement(i) => Some(i) == stmt_index,
+                Scope::Nothing => false,
+            };
+            if !covers {
+                continue;
+            }
+            for (ri, (name, _)) in s.rules.iter().enumerate() {
+                if name == d.rule {
+                    used[si][ri] = true;
+                    keep = false;
+                }
+            }
+        }
+        keep
+    });
+
+    let mut out = found;
+    out.extend(builtin_diagnostics(file, config));
+    out.extend(suppression_diagnostics(file, config, &sups, &used));
+    out.sort_by(|a, b| (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule)));
+    out
+}
+
+fn builtin(meta: &'static RuleMeta, severity: Severity, span: Span, statement: Span, message: String) -> Diagnostic {
+    Diagnostic { rule: meta.name, severity, message, span, statement, labels: Vec::new(), help: None, fix: None }
+}
+
+fn builtin_diagnostics(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for stmt in &file.statements {
+        match &stmt.status {
+            StatementStatus::SyntaxError(e) => {
+                let mut d = builtin(&builtin::SyntaxError::META, Severity::Error, e.span, stmt.span, e.message.clone());
+                d.help = Some(match file.dialect {
+                    sluice_core::Dialect::Postgres => "the PostgreSQL grammar rejects this statement; the rest of the file was still linted".into(),
+                    sluice_core::Dialect::MySql => "this statement could not be parsed, so no rule checked it; the rest of the file was still linted".into(),
+                });
+                out.push(d);
+            }
+            StatementStatus::MetaCommand => {
+                let meta = &builtin::PsqlMetaCommand::META;
+                if let Some(sev) = config.severity_of(meta) {
+                    let mut d = builtin(
+                        meta,
+                        sev,
+                        stmt.span,
+                        stmt.span,
+                        format!(
+                            "psql meta-command `{}` skipped",
+                            stmt.text(&file.text).split_whitespace().next().unwrap_or("\\")
+                        ),
+                    );
+                    d.help = Some("only psql understands meta-commands; a migration tool sending this file to the server will fail here".into());
+                    out.push(d);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn suppression_diagnostics(
+    file: &ParsedFile,
+    config: &LintConfig,
+    sups: &[suppress::Suppression],
+    used: &[Vec<bool>],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let unknown = &builtin::UnknownRule::META;
+    let unused = &builtin::UnusedSuppression::META;
+    for (si, s) in sups.iter().enumerate() {
+        if s.rules.is_empty() {
+            if let Some(sev) = config.severity_of(unknown) {
+                let mut d = builtin(unknown, sev, s.comment, s.comment, "suppression comment names no rule".into());
+                d.help = Some("write `-- sluice:ignore rule-name: reason`".into());
+                out.push(d);
+            }
+            continue;
+        }
+        let mut all_unused = true;
+        for (ri, (name, span)) in s.rules.iter().enumerate() {
+            if registry::lookup(name).is_none() {
+                all_unused = false;
+                if let Some(sev) = config.severity_of(unknown) {
+                    let mut d = builtin(
+                        unknown,
+                        sev,
+                        *span,
+                        s.comment,
+                        format!("unknown rule `{name}` in suppression comment"),
+                    );
+                    d.help = registry::suggest(name).map(|n| format!("did you mean `{n}`?"));
+                    out.push(d);
+                }
+            } else if used.get(si).and_then(|u| u.get(ri)).copied() == Some(false) {
+                if let Some(sev) = config.severity_of(unused) {
+                    let what = match s.scope {
+                        Scope::File => "this file",
+                        _ => "the next statement",
+                    };
+                    out.push(builtin(
+                        unused,
+                        sev,
+                        *span,
+                        s.comment,
+                        format!("`{name}` reports nothing on {what}: this suppression is unused"),
+                    ));
+                }
+            } else {
+                all_unused = false;
+            }
+        }
+        if all_unused {
+            let line = comment_line_span(&file.text, s.comment);
+            for d in out.iter_mut().filter(|d| d.rule == unused.name && d.statement == s.comment) {
+                d.fix = Some(Fix {
+                    description: "Remove the unused suppression comment".into(),
+                    applicability: sluice_core::Applicability::Safe,
+                    edits: vec![Edit::delete(line)],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The comment's span, extended to its whole line when nothing else is on it.
+fn comment_line_span(text: &str, comment: Span) -> Span {
+    let line_start = text[..comment.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[comment.end..].find('\n').map_or(text.len(), |i| comment.end + i + 1);
+    let before = &text[line_start..comment.start];
+    let after = &text[comment.end..line_end];
+    if before.trim().is_empty() && after.trim().is_empty() {
+        Span::new(line_start, line_end)
+    } else {
+        comment
+    }
+}
+
+/// Lints many inputs in parallel; results keep the input order.
+pub fn lint_many<T: Sync, F>(inputs: &[T], lint_one: F) -> Vec<FileLint>
+where
+    F: Fn(&T) -> FileLint + Sync + Send,
+{
+    inputs.par_iter().map(lint_one).collect()
+}
+
+/// Applies every fix of `diagnostics` whose applicability is allowed, re-linting between rounds
+/// until nothing changes (at most a few rounds). Returns the new text and the number of fixes.
+pub fn fix_text(text: &str, config: &LintConfig, unsafe_fixes: bool) -> (String, usize) {
+    let mut current = text.to_string();
+    let mut applied = 0;
+    for _ in 0..4 {
+        let diags = lint_text(&current, config);
+        let edits: Vec<Edit> = diags
+            .iter()
+            .filter_map(|d| d.fix.as_ref())
+            .filter(|f| unsafe_fixes || f.applicability == sluice_core::Applicability::Safe)
+            .flat_map(|f| f.edits.iter().cloned())
+            .collect();
+        if edits.is_empty() {
+            break;
+        }
+        let (next, skipped) = sluice_core::diagnostic::apply_edits(&current, &edits);
+        applied += edits.len() - skipped;
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    (current, applied)
+}

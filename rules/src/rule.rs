@@ -1,0 +1,227 @@
+//! What a rule is: static metadata with its documentation, and a check over one file.
+
+use serde::Serialize;
+use sluice_core::ir::Op;
+use sluice_core::{Diagnostic, Dialect, FileContext, ParsedFile, Severity, Span, Statement, StatementContext};
+use std::fmt;
+
+/// What kind of harm a rule guards against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Loses data or breaks running code that reads what is removed.
+    Destructive,
+    /// Blocks reads or writes on a table that already holds data.
+    Locking,
+    /// Fails or changes something when the migration is run again.
+    Idempotency,
+    /// Misuses transactions: work that cannot run in one, or one left open.
+    Transaction,
+    /// Breaks the previous version of the application during a rolling deploy.
+    Compatibility,
+    /// Does not do what it appears to do.
+    Correctness,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::Destructive,
+        Category::Locking,
+        Category::Idempotency,
+        Category::Transaction,
+        Category::Compatibility,
+        Category::Correctness,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Destructive => "destructive",
+            Category::Locking => "locking",
+            Category::Idempotency => "idempotency",
+            Category::Transaction => "transaction",
+            Category::Compatibility => "compatibility",
+            Category::Correctness => "correctness",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a rule can offer a fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixKind {
+    None,
+    /// Offers a fix that is safe to apply automatically (at least in some situations).
+    Safe,
+    /// Offers a fix that needs `--unsafe-fixes` (it changes behaviour).
+    Unsafe,
+}
+
+impl FixKind {
+    pub fn is_available(self) -> bool {
+        self != FixKind::None
+    }
+}
+
+/// A rule's identity and documentation. Documentation is Markdown with the sections
+/// "What it does", "Why it is bad", "Example" and "Use instead".
+#[derive(Debug, Serialize)]
+pub struct RuleMeta {
+    /// Kebab-case name of the flagged pattern.
+    pub name: &'static str,
+    pub dialects: &'static [Dialect],
+    pub category: Category,
+    pub severity: Severity,
+    pub fix: FixKind,
+    /// Raw documentation (doc-comment lines joined; use [`RuleMeta::documentation`]).
+    #[serde(skip)]
+    pub raw_docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown, with the doc-comment indentation removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::with_capacity(self.raw_docs.len());
+        for line in self.raw_docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// The first paragraph of "What it does", as one line.
+    pub fn summary(&self) -> String {
+        let docs = self.documentation();
+        let body = docs.split("## What it does").nth(1).unwrap_or(&docs);
+        body.trim_start().split("\n\n").next().unwrap_or("").lines().map(str::trim).collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn applies_to(&self, dialect: Dialect) -> bool {
+        self.dialects.contains(&dialect)
+    }
+}
+
+/// One statement of the file with its context, handed to rules.
+pub struct StatementRef<'a> {
+    pub index: usize,
+    pub stmt: &'a Statement,
+    pub ctx: &'a StatementContext,
+}
+
+/// One operation of a parsed statement.
+pub struct OpRef<'a> {
+    pub index: usize,
+    pub stmt: &'a Statement,
+    pub ctx: &'a StatementContext,
+    pub op: &'a Op,
+}
+
+/// Everything a rule may read about a file.
+pub struct RuleContext<'a> {
+    pub file: &'a ParsedFile,
+    pub fcx: &'a FileContext,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn text(&self) -> &'a str {
+        &self.file.text
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.fcx.settings.dialect
+    }
+
+    /// Parsed statements with their context.
+    pub fn statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
+        let fcx = self.fcx;
+        self.file
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_parsed())
+            .filter_map(move |(index, stmt)| Some(StatementRef { index, stmt, ctx: fcx.statements.get(index)? }))
+    }
+
+    /// Every operation of every parsed statement, in file order.
+    pub fn ops(&self) -> impl Iterator<Item = OpRef<'a>> + 'a {
+        self.statements()
+            .flat_map(|s| s.stmt.ops.iter().map(move |op| OpRef { index: s.index, stmt: s.stmt, ctx: s.ctx, op }))
+    }
+
+    /// True when the table was created earlier in this file: it is empty and no other session
+    /// can see it yet, so lock and scan concerns do not apply.
+    pub fn is_new_table(&self, name: &sluice_core::ir::QualifiedName, stmt_index: usize) -> bool {
+        self.fcx.created_before(name, stmt_index)
+    }
+}
+
+/// Collects one rule's findings.
+pub struct Reporter {
+    pub meta: &'static RuleMeta,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Reporter {
+    pub fn new(meta: &'static RuleMeta) -> Self {
+        Reporter { meta, diagnostics: Vec::new() }
+    }
+
+    /// Records a finding at `span` for `stmt` with the rule's default severity; returns it so the
+    /// caller can add help, labels or a fix.
+    pub fn report(&mut self, stmt: &Statement, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        let span = if span.is_empty() && span.start == 0 { stmt.span } else { span };
+        self.diagnostics.push(Diagnostic {
+            rule: self.meta.name,
+            severity: self.meta.severity,
+            message: message.into(),
+            span,
+            statement: stmt.span,
+            labels: Vec::new(),
+            help: None,
+            fix: None,
+        });
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+}
+
+/// A lint rule. Implementations are unit structs declared with [`crate::declare_rule!`].
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter);
+}
+
+/// Declares a rule struct with its metadata; the doc comment is the rule's documentation.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])+
+        $vis:vis struct $ty:ident {
+            name: $name:literal,
+            dialects: [$($dialect:ident),+ $(,)?],
+            category: $category:ident,
+            severity: $severity:ident,
+            fix: $fix:ident $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, Default, Clone, Copy)]
+        $vis struct $ty;
+
+        impl $ty {
+            pub const META: $crate::rule::RuleMeta = $crate::rule::RuleMeta {
+                name: $name,
+                dialects: &[$(sluice_core::Dialect::$dialect),+],
+                category: $crate::rule::Category::$category,
+                severity: sluice_core::Severity::$severity,
+                fix: $crate::rule::FixKind::$fix,
+                raw_docs: concat!($($doc, "\n"),+),
+            };
+        }
+    };
+}

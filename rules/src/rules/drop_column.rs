@@ -1,0 +1,58 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, Op};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `ALTER TABLE ... DROP COLUMN` on a table that existed before this migration.
+    ///
+    /// ## Why it is bad
+    /// The data is gone, and a down migration cannot bring it back. The application version
+    /// still running during the deploy reads and writes the column by name: every query that
+    /// mentions it fails from the moment the migration commits until the new code is everywhere.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users DROP COLUMN legacy_login;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Contract in steps: deploy code that no longer reads or writes the column, then drop it in
+    /// a later migration marked as a contract step, with a suppression comment saying why it is
+    /// safe now:
+    /// ```sql
+    /// -- sluice:ignore drop-column: unused since release 42
+    /// ALTER TABLE users DROP COLUMN IF EXISTS legacy_login;
+    /// ```
+    pub struct DropColumn {
+        name: "drop-column",
+        dialects: [Postgres, MySql],
+        category: Destructive,
+        severity: Error,
+        fix: None,
+    }
+}
+
+impl Rule for DropColumn {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        for o in cx.ops() {
+            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+            if cx.is_new_table(name, o.index) {
+                continue;
+            }
+            for a in actions {
+                let AlterActionKind::DropColumn { name: col, .. } = &a.kind else { continue };
+                let d = out.report(
+                    o.stmt,
+                    col.span,
+                    format!("dropping column `{}` of `{}` destroys its data and breaks code that still reads it", col.name, name.display()),
+                );
+                d.help = Some("stop using the column in the application first, then drop it in a later contract migration".into());
+            }
+        }
+    }
+}

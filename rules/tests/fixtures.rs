@@ -1,0 +1,158 @@
+//! Every rule has fixtures under `fixtures/<dialect>/<rule>/`: `fire*.sql` files on which it must
+//! report (rendered diagnostics are snapshotted) and `ok*.sql` files on which it must stay silent.
+//! A `sluice.toml` in the folder sets the analysis settings. Rules with a fix must converge: after
+//! applying their fixes the file still parses and the fixed findings are gone.
+
+use sluice_core::config::Config;
+use sluice_core::{Dialect, Settings};
+use sluice_rules::registry::{self, RULES};
+use sluice_rules::{lint_text, render, LintConfig};
+use std::path::{Path, PathBuf};
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn config_for(dir: &Path, dialect: Dialect) -> LintConfig {
+    let settings = Settings { dialect, ..Settings::default() };
+    let toml = dir.join("sluice.toml");
+    match std::fs::read_to_string(&toml) {
+        Ok(text) => {
+            let cfg = Config::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", toml.display()));
+            LintConfig::from_config(&cfg, settings).unwrap_or_else(|e| panic!("{}: {e:?}", toml.display()))
+        }
+        Err(_) => LintConfig { settings, ..LintConfig::default() },
+    }
+}
+
+fn sql_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+    v.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.starts_with(prefix) && name.ends_with(".sql")
+    });
+    v.sort();
+    v
+}
+
+#[test]
+fn every_rule_fires_and_stays_silent_where_it_should() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        for &dialect in meta.dialects {
+            let dir = fixtures_root().join(dialect.name()).join(meta.name);
+            let config = config_for(&dir, dialect);
+            let fire = sql_files(&dir, "fire");
+            let ok = sql_files(&dir, "ok");
+            if fire.is_empty() || ok.is_empty() {
+                failures.push(format!("{}: needs fire*.sql and ok*.sql", dir.display()));
+                continue;
+            }
+            for path in &fire {
+                let text = std::fs::read_to_string(path).expect("read fixture");
+                let diags: Vec<_> = lint_text(&text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
+                if diags.is_empty() {
+                    failures.push(format!("{}: `{}` did not fire", path.display(), meta.name));
+                    continue;
+                }
+                let rel = format!(
+                    "{}/{}/{}",
+                    dialect.name(),
+                    meta.name,
+                    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+                );
+                let rendered = render::human(&rel, &text, &diags, false);
+                let snap = format!(
+                    "{}__{}__{}",
+                    dialect.name(),
+                    meta.name,
+                    path.file_stem().and_then(|n| n.to_str()).unwrap_or("")
+                );
+                insta::assert_snapshot!(snap, rendered);
+            }
+            for path in &ok {
+                let text = std::fs::read_to_string(path).expect("read fixture");
+                let diags: Vec<_> = lint_text(&text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
+                if !diags.is_empty() {
+                    let rendered = render::human(&path.display().to_string(), &text, &diags, false);
+                    failures.push(format!("`{}` fired on a must-not-fire fixture:\n{rendered}", meta.name));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn fixes_converge_and_keep_the_sql_parseable() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        if !meta.fix.is_available() {
+            continue;
+        }
+        let mut fixed_any = false;
+        for &dialect in meta.dialects {
+            let dir = fixtures_root().join(dialect.name()).join(meta.name);
+            let config = config_for(&dir, dialect);
+            for path in sql_files(&dir, "fire") {
+                let text = std::fs::read_to_string(&path).expect("read fixture");
+                let before = lint_text(&text, &config);
+                let edits: Vec<_> = before
+                    .iter()
+                    .filter(|d| d.rule == meta.name)
+                    .filter_map(|d| d.fix.as_ref())
+                    .flat_map(|f| f.edits.iter().cloned())
+                    .collect();
+                if edits.is_empty() {
+                    continue;
+                }
+                fixed_any = true;
+                let unfixable = before.iter().filter(|d| d.rule == meta.name && d.fix.is_none()).count();
+                let syntax_before = before.iter().filter(|d| d.rule == "syntax-error").count();
+                let (fixed, skipped) = sluice_core::diagnostic::apply_edits(&text, &edits);
+                assert_eq!(skipped, 0, "{}: overlapping edits", path.display());
+                let after = lint_text(&fixed, &config);
+                let remaining = after.iter().filter(|d| d.rule == meta.name).count();
+                let syntax_after = after.iter().filter(|d| d.rule == "syntax-error").count();
+                if remaining > unfixable || syntax_after > syntax_before {
+                    failures.push(format!(
+                        "{}: after fixing, {remaining} `{}` finding(s) remain ({unfixable} had no fix) and {syntax_after} syntax errors (was {syntax_before}):\n{fixed}",
+                        path.display(),
+                        meta.name
+                    ));
+                }
+                let snap = format!(
+                    "{}__{}__{}__fixed",
+                    dialect.name(),
+                    meta.name,
+                    path.file_stem().and_then(|n| n.to_str()).unwrap_or("")
+                );
+                insta::assert_snapshot!(snap, fixed);
+            }
+        }
+        if !fixed_any {
+            failures.push(format!("`{}` declares a fix but no fixture exercises it", meta.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_fixture_folder_without_a_rule() {
+    for dialect in Dialect::ALL {
+        let root = fixtures_root().join(dialect.name());
+        let Ok(rd) = std::fs::read_dir(&root) else { continue };
+        for entry in rd.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rule = registry::rule(&name);
+            assert!(
+                rule.is_some_and(|r| r.meta().applies_to(dialect)),
+                "{}: no {dialect} rule named `{name}`",
+                entry.path().display()
+            );
+        }
+    }
+}
