@@ -1,16 +1,1406 @@
+//! Lowering of PostgreSQL parse trees (libpg_query protobuf) into the dialect-neutral IR.
+//!
+//! Parser locations are byte offsets relative to the statement; every span produced here is in
+//! file coordinates. Names and clauses the parser gives no location for are found again among the
+//! statement's tokens, falling back to the enclosing clause (or the statement) when that fails.
+
 use super::LowerCx;
-use crate::ir::Op;
-pub(crate) fn lower(_n: &pg_query::protobuf::node::Node, _cx: &LowerCx) -> Vec<Op> {
-    Vec::new()
+use crate::ir::{
+    AlterAction, AlterActionKind, ColumnDef, Constraint, ConstraintKind, DmlKind, Expr, ForeignKeyTarget,
+    GeneratedKind, Ident, IndexColumn, ObjectKind, Op, QualifiedName, TransactionOp, TypeName, Volatility,
+};
+use crate::lexer::{ident_value, Token, TokenKind};
+use crate::span::Span;
+use pg_query::protobuf as pb;
+use pg_query::protobuf::node::Node as N;
+use std::fmt::{self, Write as _};
+
+/// Expressions nested deeper than this are not walked: they count as volatile.
+const MAX_DEPTH: usize = 200;
+
+/// Lowers one parsed PostgreSQL statement.
+pub(crate) fn lower(node: &N, cx: &LowerCx) -> Vec<Op> {
+    let toks: Vec<Token> = cx.code_tokens().copied().collect();
+    L { cx, toks }.stmt(node)
 }
-#[cfg(test)]
-mod dump {
-    #[test]
-    fn dump() {
-        let src = std::fs::read_to_string("/tmp/dump.sql").unwrap_or_default();
-        let f = crate::parse::parse_file(&src, crate::Dialect::Postgres);
-        for s in &f.statements {
-            println!("=== {}\n{:?}", s.text(&src), s.native);
+
+struct L<'c, 'a> {
+    cx: &'c LowerCx<'a>,
+    /// The statement's code tokens (comments excluded), in file coordinates.
+    toks: Vec<Token>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small tree helpers
+// ---------------------------------------------------------------------------------------------
+
+fn inner(n: &pb::Node) -> Option<&N> {
+    n.node.as_ref()
+}
+
+fn boxed(n: &Option<Box<pb::Node>>) -> Option<&N> {
+    n.as_deref().and_then(inner)
+}
+
+/// The `sval`s of a list of `String` nodes (other nodes are skipped).
+fn strings(nodes: &[pb::Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter_map(|n| match inner(n) {
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The parts of an object name as the parser gives it in DROP/RENAME/COMMENT and friends.
+fn object_parts(n: &N) -> Vec<String> {
+    match n {
+        N::String(s) => vec![s.sval.clone()],
+        N::List(l) => strings(&l.items),
+        N::TypeName(t) => strings(&t.names),
+        N::ObjectWithArgs(o) => strings(&o.objname),
+        N::RangeVar(r) => {
+            let mut v = Vec::new();
+            if !r.schemaname.is_empty() {
+                v.push(r.schemaname.clone());
+            }
+            v.push(r.relname.clone());
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn is_cascade(behavior: i32) -> bool {
+    behavior == pb::DropBehavior::DropCascade as i32
+}
+
+fn object_kind(t: i32) -> ObjectKind {
+    use pb::ObjectType as T;
+    match T::try_from(t) {
+        Ok(T::ObjectTable) => ObjectKind::Table,
+        Ok(T::ObjectIndex) => ObjectKind::Index,
+        Ok(T::ObjectView) => ObjectKind::View,
+        Ok(T::ObjectMatview) => ObjectKind::MaterializedView,
+        Ok(T::ObjectSequence) => ObjectKind::Sequence,
+        Ok(T::ObjectSchema) => ObjectKind::Schema,
+        Ok(T::ObjectDatabase) => ObjectKind::Database,
+        Ok(T::ObjectType | T::ObjectDomain) => ObjectKind::Type,
+        Ok(T::ObjectFunction | T::ObjectAggregate | T::ObjectRoutine) => ObjectKind::Function,
+        Ok(T::ObjectProcedure) => ObjectKind::Procedure,
+        Ok(T::ObjectTrigger) => ObjectKind::Trigger,
+        Ok(T::ObjectExtension) => ObjectKind::Extension,
+        _ => ObjectKind::Other,
+    }
+}
+
+/// Object types whose names are qualified by their table rather than by a schema
+/// (`DROP TRIGGER tg ON t` is `[t, tg]`).
+fn table_scoped(t: i32) -> bool {
+    use pb::ObjectType as T;
+    matches!(T::try_from(t), Ok(T::ObjectTrigger | T::ObjectPolicy | T::ObjectRule | T::ObjectTabconstraint))
+}
+
+/// The node's variant name (`"GrantStmt"`), without formatting the whole tree.
+fn node_kind(n: &N) -> String {
+    struct Prefix(String);
+    impl fmt::Write for Prefix {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            match s.find(['(', ' ', '{']) {
+                Some(i) => {
+                    self.0.push_str(&s[..i]);
+                    Err(fmt::Error)
+                }
+                None => {
+                    self.0.push_str(s);
+                    Ok(())
+                }
+            }
         }
     }
+    let mut p = Prefix(String::new());
+    let _ = write!(p, "{n:?}");
+    p.0
+}
+
+/// Every `location` recorded anywhere in a subtree (Debug output is the one generic walk that
+/// prost gives us; expressions are small).
+fn locations(n: &N) -> Vec<usize> {
+    let dbg = format!("{n:?}");
+    let mut out = Vec::new();
+    let key = "location: ";
+    let bytes = dbg.as_bytes();
+    let mut from = 0;
+    while let Some(i) = dbg.get(from..).and_then(|s| s.find(key)) {
+        let at = from + i;
+        from = at + key.len();
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+            continue;
+        }
+        let digits: String = dbg[from..].chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(v) = digits.parse::<usize>() {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn vmax(a: Volatility, b: Volatility) -> Volatility {
+    fn rank(v: Volatility) -> u8 {
+        match v {
+            Volatility::Constant => 0,
+            Volatility::Stable => 1,
+            Volatility::Volatile => 2,
+        }
+    }
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Builtins that return a different value on every call: always volatile, whatever the schema.
+const VOLATILE_FUNCS: &[&str] = &[
+    "random",
+    "random_normal",
+    "clock_timestamp",
+    "timeofday",
+    "gen_random_uuid",
+    "gen_random_bytes",
+    "uuidv4",
+    "uuidv7",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "nextval",
+    "currval",
+    "lastval",
+    "setval",
+    "setseed",
+    "txid_current",
+    "pg_current_xact_id",
+];
+
+/// Builtins that are stable within a statement.
+const STABLE_FUNCS: &[&str] = &[
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "current_setting",
+    "current_database",
+    "current_schema",
+    "current_schemas",
+    "current_user",
+    "session_user",
+    "current_role",
+    "to_char",
+    "to_timestamp",
+    "to_date",
+    "to_number",
+    "age",
+    "date_part",
+    "date_trunc",
+    "extract",
+    "timezone",
+    "concat",
+    "concat_ws",
+    "format",
+    "to_json",
+    "to_jsonb",
+    "json_build_object",
+    "json_build_array",
+    "jsonb_build_object",
+    "jsonb_build_array",
+    "array_to_json",
+    "row_to_json",
+    "to_regclass",
+    "pg_backend_pid",
+    "inet_client_addr",
+    "version",
+];
+
+/// Builtins known to be immutable.
+const IMMUTABLE_FUNCS: &[&str] = &[
+    "lower",
+    "upper",
+    "initcap",
+    "length",
+    "char_length",
+    "character_length",
+    "octet_length",
+    "bit_length",
+    "abs",
+    "round",
+    "trunc",
+    "floor",
+    "ceil",
+    "ceiling",
+    "power",
+    "pow",
+    "sqrt",
+    "mod",
+    "sign",
+    "md5",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "trim",
+    "substring",
+    "substr",
+    "replace",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+    "repeat",
+    "reverse",
+    "split_part",
+    "strpos",
+    "position",
+    "overlay",
+    "translate",
+    "regexp_replace",
+    "make_date",
+    "make_time",
+    "make_interval",
+    "nullif",
+    "array_length",
+    "cardinality",
+    "int4",
+    "int8",
+    "int2",
+    "float8",
+    "float4",
+    "numeric",
+    "text",
+    "bool",
+    "jsonb_typeof",
+    "decode",
+    "encode",
+    "chr",
+    "ascii",
+    "normalize",
+    "array_fill",
+    "numrange",
+    "int4range",
+    "int8range",
+    "daterange",
+];
+
+/// How a scalar expression behaves per row. Conservative: unknown functions and constructs are
+/// volatile.
+fn volatility(n: &N, depth: usize) -> Volatility {
+    if depth > MAX_DEPTH {
+        return Volatility::Volatile;
+    }
+    let all = |nodes: &[pb::Node]| {
+        nodes.iter().filter_map(inner).fold(Volatility::Constant, |acc, c| vmax(acc, volatility(c, depth + 1)))
+    };
+    let opt = |b: &Option<Box<pb::Node>>| boxed(b).map_or(Volatility::Constant, |c| volatility(c, depth + 1));
+    match n {
+        N::AConst(_) | N::Integer(_) | N::Float(_) | N::Boolean(_) | N::String(_) | N::BitString(_) => {
+            Volatility::Constant
+        }
+        N::TypeCast(c) => opt(&c.arg),
+        N::CollateClause(c) => opt(&c.arg),
+        N::AExpr(e) => vmax(opt(&e.lexpr), opt(&e.rexpr)),
+        N::BoolExpr(e) => all(&e.args),
+        N::NullTest(e) => opt(&e.arg),
+        N::BooleanTest(e) => opt(&e.arg),
+        N::CoalesceExpr(e) => all(&e.args),
+        N::MinMaxExpr(e) => all(&e.args),
+        N::CaseExpr(e) => vmax(vmax(opt(&e.arg), all(&e.args)), opt(&e.defresult)),
+        N::CaseWhen(w) => vmax(opt(&w.expr), opt(&w.result)),
+        N::AArrayExpr(a) => all(&a.elements),
+        N::RowExpr(r) => all(&r.args),
+        N::List(l) => all(&l.items),
+        N::NamedArgExpr(a) => opt(&a.arg),
+        N::AIndirection(a) => opt(&a.arg),
+        N::SqlvalueFunction(_) | N::ParamRef(_) | N::ColumnRef(_) => Volatility::Stable,
+        N::FuncCall(f) => {
+            let names = strings(&f.funcname);
+            let name = names.last().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+            let builtin = names.len() < 2 || names.first().is_some_and(|s| s == "pg_catalog");
+            let own = if VOLATILE_FUNCS.contains(&name.as_str()) {
+                Volatility::Volatile
+            } else if !builtin || f.over.is_some() {
+                Volatility::Volatile
+            } else if IMMUTABLE_FUNCS.contains(&name.as_str()) {
+                Volatility::Constant
+            } else if STABLE_FUNCS.contains(&name.as_str()) {
+                Volatility::Stable
+            } else {
+                Volatility::Volatile
+            };
+            vmax(own, all(&f.args))
+        }
+        _ => Volatility::Volatile,
+    }
+}
+
+/// True for a `NULL` literal (possibly cast: `NULL::text`).
+fn is_null_const(n: &N) -> bool {
+    match n {
+        N::AConst(c) => c.isnull,
+        N::TypeCast(c) => boxed(&c.arg).is_some_and(is_null_const),
+        _ => false,
+    }
+}
+
+/// Words that end a column type at the top level of a column definition.
+const TYPE_STOP: &[&str] = &[
+    "not",
+    "null",
+    "default",
+    "constraint",
+    "primary",
+    "unique",
+    "references",
+    "check",
+    "generated",
+    "collate",
+    "using",
+    "compression",
+    "storage",
+    "deferrable",
+    "initially",
+];
+
+/// Words that end an expression at the top level of a column definition.
+const EXPR_STOP: &[&str] =
+    &["constraint", "primary", "unique", "references", "check", "generated", "default", "deferrable", "initially"];
+
+/// Keywords that start an ALTER TABLE clause before the object name it is about.
+const CLAUSE_PREFIX: &[&str] =
+    &["add", "drop", "alter", "column", "constraint", "if", "not", "exists", "validate", "rename", "only"];
+
+/// Words before `(` after which the parenthesis belongs to the expression, not to the syntax.
+const PAREN_OK_AFTER: &[&str] =
+    &["default", "using", "and", "or", "not", "then", "else", "when", "is", "set", "to", "select", "where"];
+
+impl<'c, 'a> L<'c, 'a> {
+    // -----------------------------------------------------------------------------------------
+    // Token helpers
+    // -----------------------------------------------------------------------------------------
+
+    fn text(&self) -> &'a str {
+        self.cx.text
+    }
+
+    fn abs(&self, location: i32) -> Option<usize> {
+        let rel = usize::try_from(location).ok()?;
+        let abs = self.cx.span.start.checked_add(rel)?;
+        (abs <= self.cx.span.end).then_some(abs)
+    }
+
+    /// Index of the first code token starting at or after `abs`.
+    fn tok_from(&self, abs: usize) -> usize {
+        self.toks.partition_point(|t| t.span.start < abs)
+    }
+
+    fn is_ident_tok(t: &Token) -> bool {
+        matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+    }
+
+    fn tok_value(&self, t: &Token) -> String {
+        ident_value(t, self.text(), self.cx.dialect)
+    }
+
+    fn punct(&self, t: &Token) -> &'a str {
+        if t.kind == TokenKind::Punct {
+            t.text(self.text())
+        } else {
+            ""
+        }
+    }
+
+    /// The first identifier token denoting `name` whose span lies in `from..to`.
+    fn find_ident(&self, name: &str, from: usize, to: usize) -> Option<Span> {
+        self.toks[self.tok_from(from)..]
+            .iter()
+            .take_while(|t| t.span.end <= to)
+            .find(|t| Self::is_ident_tok(t) && self.tok_value(t) == name)
+            .map(|t| t.span)
+    }
+
+    /// An identifier inside a clause: skips the clause's leading keywords first, then searches
+    /// the whole clause, and falls back to the clause span.
+    fn clause_ident(&self, name: &str, clause: Span) -> Ident {
+        let mut i = self.tok_from(clause.start);
+        while let Some(t) = self.toks.get(i) {
+            if t.span.end > clause.end || !CLAUSE_PREFIX.iter().any(|k| t.is_word(self.text(), k)) {
+                break;
+            }
+            i += 1;
+        }
+        let after = self.toks.get(i).map_or(clause.end, |t| t.span.start);
+        let span = self
+            .find_ident(name, after, clause.end)
+            .or_else(|| self.find_ident(name, clause.start, clause.end))
+            .unwrap_or(clause);
+        Ident::new(name, span)
+    }
+
+    /// The span of `a.b.c` written as consecutive tokens matching `parts`, searched from `from`.
+    fn find_parts(&self, parts: &[String], from: usize) -> Option<Span> {
+        let first = parts.first()?;
+        let start = self.tok_from(from);
+        'outer: for i in start..self.toks.len() {
+            let t = &self.toks[i];
+            if !Self::is_ident_tok(t) || &self.tok_value(t) != first {
+                continue;
+            }
+            let mut j = i;
+            for p in &parts[1..] {
+                let (Some(dot), Some(next)) = (self.toks.get(j + 1), self.toks.get(j + 2)) else { continue 'outer };
+                if self.punct(dot) != "." || !Self::is_ident_tok(next) || &self.tok_value(next) != p {
+                    continue 'outer;
+                }
+                j += 2;
+            }
+            return Some(t.span.cover(self.toks[j].span));
+        }
+        None
+    }
+
+    /// A name from its parts (`[schema, name]` or `[name]`), found in the tokens from `from`.
+    fn qname_parts(&self, parts: &[String], from: usize, scoped: bool) -> QualifiedName {
+        let name = parts.last().cloned().unwrap_or_default();
+        let schema = if scoped || parts.len() < 2 { None } else { parts.get(parts.len() - 2).cloned() };
+        let span = self
+            .find_parts(parts, from)
+            .or_else(|| self.find_parts(std::slice::from_ref(&name), from))
+            .or_else(|| self.find_parts(parts, self.cx.span.start))
+            .unwrap_or(self.cx.span);
+        QualifiedName { schema, name, span }
+    }
+
+    fn rangevar(&self, rv: &pb::RangeVar) -> QualifiedName {
+        let schema = (!rv.schemaname.is_empty()).then(|| rv.schemaname.clone());
+        let span = match self.abs(rv.location) {
+            Some(abs) => {
+                let i = self.tok_from(abs);
+                match self.toks.get(i) {
+                    Some(t) if t.span.start == abs => {
+                        let mut j = i;
+                        while let (Some(dot), Some(next)) = (self.toks.get(j + 1), self.toks.get(j + 2)) {
+                            if self.punct(dot) != "." || !Self::is_ident_tok(next) {
+                                break;
+                            }
+                            j += 2;
+                        }
+                        t.span.cover(self.toks[j].span)
+                    }
+                    _ => self.cx.span_at(rv.location),
+                }
+            }
+            None => {
+                let mut parts: Vec<String> = schema.iter().cloned().collect();
+                parts.push(rv.relname.clone());
+                self.find_parts(&parts, self.cx.span.start).unwrap_or(self.cx.span)
+            }
+        };
+        QualifiedName { schema, name: rv.relname.clone(), span }
+    }
+
+    fn rangevar_opt(&self, rv: Option<&pb::RangeVar>) -> Option<QualifiedName> {
+        rv.map(|r| self.rangevar(r))
+    }
+
+    fn rangevars(&self, nodes: &[pb::Node]) -> Vec<QualifiedName> {
+        nodes
+            .iter()
+            .filter_map(|n| match inner(n) {
+                Some(N::RangeVar(r)) => Some(self.rangevar(r)),
+                Some(N::VacuumRelation(v)) => self.rangevar_opt(v.relation.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The span from a token-level start to the end of the balanced run of tokens that follows,
+    /// stopping before a top-level `,` or unbalanced `)`, before `limit`, and before any of
+    /// `stop` at the top level (never on the first token). `None` if nothing is there.
+    fn scan(&self, start: usize, limit: usize, stop: &[&str], expr: bool) -> Option<Span> {
+        let i0 = self.tok_from(start);
+        let mut depth = 0i32;
+        let mut first: Option<Span> = None;
+        let mut last: Option<Span> = None;
+        let mut prev: Option<&Token> = None;
+        for (k, t) in self.toks[i0..].iter().enumerate() {
+            if t.span.start >= limit || t.span.end > self.cx.span.end {
+                break;
+            }
+            match self.punct(t) {
+                "(" | "[" => depth += 1,
+                ")" | "]" if depth == 0 => break,
+                ")" | "]" => depth -= 1,
+                "," if depth == 0 => break,
+                _ => {}
+            }
+            if depth == 0 && k > 0 && t.kind == TokenKind::Word {
+                let w = t.text(self.text());
+                if stop.iter().any(|s| w.eq_ignore_ascii_case(s)) {
+                    break;
+                }
+                if expr {
+                    let after_is = prev.is_some_and(|p| p.is_word(self.text(), "is"));
+                    let next_null = self.toks.get(i0 + k + 1).is_some_and(|n| n.is_word(self.text(), "null"));
+                    if w.eq_ignore_ascii_case("not") && next_null && !after_is {
+                        break;
+                    }
+                    let after_not = prev.is_some_and(|p| p.is_word(self.text(), "not"));
+                    if w.eq_ignore_ascii_case("null") && !after_is && !after_not {
+                        break;
+                    }
+                }
+            }
+            first.get_or_insert(t.span);
+            last = Some(t.span);
+            prev = Some(t);
+        }
+        Some(first?.cover(last?))
+    }
+
+    /// Where an expression starts: its leftmost recorded location, widened over parentheses
+    /// that belong to it (`(a)::int`), but not over syntax parentheses (`CHECK (`, `f(`).
+    fn expr_start(&self, n: &N) -> Option<usize> {
+        let min = locations(n).into_iter().min()?;
+        let mut start = self.abs(i32::try_from(min).ok()?)?;
+        let mut i = self.tok_from(start);
+        while i > 0 {
+            let open = &self.toks[i - 1];
+            if self.punct(open) != "(" {
+                break;
+            }
+            if i >= 2 {
+                let before = &self.toks[i - 2];
+                let word_ok = PAREN_OK_AFTER.iter().any(|w| before.is_word(self.text(), w));
+                if Self::is_ident_tok(before) && !word_ok {
+                    break;
+                }
+            }
+            // The group must close and hold one expression (no top-level comma).
+            let mut depth = 0i32;
+            let mut ok = false;
+            for t in &self.toks[i - 1..] {
+                match self.punct(t) {
+                    "(" | "[" => depth += 1,
+                    ")" | "]" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            ok = true;
+                            break;
+                        }
+                    }
+                    "," if depth == 1 => break,
+                    _ => {}
+                }
+            }
+            if !ok {
+                break;
+            }
+            i -= 1;
+            start = open.span.start;
+        }
+        Some(start)
+    }
+
+    fn expr_span(&self, n: &N, limit: usize) -> Span {
+        self.expr_start(n)
+            .and_then(|s| self.scan(s, limit, EXPR_STOP, true))
+            .unwrap_or_else(|| Span::empty(limit.clamp(self.cx.span.start, self.cx.span.end)))
+    }
+
+    fn expr(&self, n: &N, limit: usize) -> Expr {
+        let span = self.expr_span(n, limit);
+        Expr {
+            text: self.cx.slice(span).to_string(),
+            volatility: volatility(n, 0),
+            is_null: is_null_const(n),
+            span,
+        }
+    }
+
+    fn expr_opt(&self, n: &Option<Box<pb::Node>>, limit: usize) -> Option<Expr> {
+        boxed(n).map(|e| self.expr(e, limit))
+    }
+
+    fn type_name(&self, tn: Option<&pb::TypeName>, limit: usize) -> TypeName {
+        let Some(tn) = tn else {
+            return TypeName {
+                name: String::new(),
+                modifiers: Vec::new(),
+                array: false,
+                values: Vec::new(),
+                charset: None,
+                unsigned: false,
+                text: String::new(),
+                span: Span::empty(self.cx.span.start),
+            };
+        };
+        let name = strings(&tn.names).pop().unwrap_or_default();
+        let modifiers = tn
+            .typmods
+            .iter()
+            .filter_map(|m| match inner(m) {
+                Some(N::AConst(c)) => match &c.val {
+                    Some(pb::a_const::Val::Ival(i)) => Some(i64::from(i.ival)),
+                    _ => None,
+                },
+                Some(N::Integer(i)) => Some(i64::from(i.ival)),
+                _ => None,
+            })
+            .collect();
+        let span = self
+            .abs(tn.location)
+            .and_then(|s| self.scan(s, limit, TYPE_STOP, false))
+            .unwrap_or_else(|| self.cx.span_at(tn.location));
+        TypeName {
+            name,
+            modifiers,
+            array: !tn.array_bounds.is_empty(),
+            values: Vec::new(),
+            charset: None,
+            unsigned: false,
+            text: self.cx.slice(span).to_string(),
+            span,
+        }
+    }
+
+    /// The end of the clause starting at a location: clause_from, clipped to `outer`.
+    fn clause_at(&self, location: i32, outer: Span) -> Span {
+        match self.abs(location) {
+            Some(_) => {
+                let s = self.cx.clause_from(location);
+                if s.is_empty() {
+                    outer
+                } else {
+                    Span::new(s.start.max(outer.start), s.end.min(outer.end).max(s.start.max(outer.start)))
+                }
+            }
+            None => outer,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Columns and constraints
+    // -----------------------------------------------------------------------------------------
+
+    fn column(&self, cd: &pb::ColumnDef, outer: Span) -> ColumnDef {
+        let span = self.clause_at(cd.location, outer);
+        let name_span = self
+            .abs(cd.location)
+            .and_then(|a| self.find_ident(&cd.colname, a, span.end))
+            .or_else(|| self.find_ident(&cd.colname, span.start, span.end))
+            .unwrap_or(span);
+        // Where each element of the definition starts: an expression or a type ends before the
+        // next one.
+        let mut bounds: Vec<usize> = cd
+            .constraints
+            .iter()
+            .filter_map(|c| match inner(c) {
+                Some(N::Constraint(c)) => self.abs(c.location),
+                _ => None,
+            })
+            .collect();
+        if let Some(cc) = &cd.coll_clause {
+            bounds.extend(self.abs(cc.location));
+        }
+        bounds.sort_unstable();
+        let next_bound = |from: usize| bounds.iter().copied().find(|&b| b > from).unwrap_or(span.end).min(span.end);
+        let type_start = cd.type_name.as_ref().and_then(|t| self.abs(t.location)).unwrap_or(span.start);
+        let type_name = self.type_name(cd.type_name.as_ref(), next_bound(type_start));
+        let serial = matches!(
+            type_name.name.as_str(),
+            "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+        ) && tn_unqualified(cd.type_name.as_ref());
+        let mut col = ColumnDef {
+            name: Ident::new(cd.colname.clone(), name_span),
+            type_name,
+            not_null: cd.is_not_null,
+            default: None,
+            generated: None,
+            identity: serial || !cd.identity.is_empty(),
+            primary_key: false,
+            unique: false,
+            references: None,
+            check: None,
+            position: None,
+            span,
+        };
+        if let Some(d) = boxed(&cd.raw_default) {
+            let start = self.expr_start(d).unwrap_or(span.start);
+            col.default = Some(self.expr(d, next_bound(start)));
+        }
+        for c in cd.constraints.iter().filter_map(inner) {
+            let N::Constraint(c) = c else { continue };
+            let start = self.abs(c.location).unwrap_or(span.start);
+            let end = next_bound(start);
+            use pb::ConstrType as C;
+            match C::try_from(c.contype) {
+                Ok(C::ConstrNotnull) => col.not_null = true,
+                Ok(C::ConstrNull) => col.not_null = false,
+                Ok(C::ConstrDefault) => col.default = self.expr_opt(&c.raw_expr, end),
+                Ok(C::ConstrIdentity) => col.identity = true,
+                Ok(C::ConstrGenerated) => {
+                    let kind = if c.generated_kind == "s" { GeneratedKind::Stored } else { GeneratedKind::Virtual };
+                    if let Some(e) = self.expr_opt(&c.raw_expr, end) {
+                        col.generated = Some((kind, e));
+                    }
+                }
+                Ok(C::ConstrCheck) => col.check = self.expr_opt(&c.raw_expr, end),
+                Ok(C::ConstrPrimary) => {
+                    col.primary_key = true;
+                    col.not_null = true;
+                }
+                Ok(C::ConstrUnique) => col.unique = true,
+                Ok(C::ConstrForeign) => {
+                    col.references = self.fk_target(c, Span::new(start, end.max(start)));
+                }
+                _ => {}
+            }
+        }
+        col
+    }
+
+    fn fk_target(&self, c: &pb::Constraint, clause: Span) -> Option<ForeignKeyTarget> {
+        let table = self.rangevar(c.pktable.as_ref()?);
+        let refs = self.cx.word_after("references", clause.start).filter(|s| s.start <= clause.end);
+        let span = refs.map_or(clause, |r| Span::new(r.start, clause.end.max(r.end)));
+        let columns = strings(&c.pk_attrs)
+            .into_iter()
+            .map(|n| {
+                let s = self.find_ident(&n, table.span.end, span.end).unwrap_or(span);
+                Ident::new(n, s)
+            })
+            .collect();
+        Some(ForeignKeyTarget { table, columns, span })
+    }
+
+    fn constraint(&self, c: &pb::Constraint, span: Span) -> Option<Constraint> {
+        use pb::ConstrType as C;
+        let name = (!c.conname.is_empty()).then(|| self.clause_ident(&c.conname, span));
+        let after_name = name.as_ref().map_or(span.start, |n| n.span.end.max(span.start));
+        let idents = |names: Vec<String>, to: usize| -> Vec<Ident> {
+            let mut from = after_name;
+            names
+                .into_iter()
+                .map(|n| {
+                    let s = self.find_ident(&n, from, to).or_else(|| self.find_ident(&n, span.start, to));
+                    if let Some(s) = s {
+                        from = s.end;
+                    }
+                    Ident::new(n, s.unwrap_or(span))
+                })
+                .collect()
+        };
+        let (kind, columns) = match C::try_from(c.contype).ok()? {
+            C::ConstrCheck => {
+                let expr = self.expr(boxed(&c.raw_expr)?, span.end);
+                (ConstraintKind::Check { expr }, Vec::new())
+            }
+            C::ConstrForeign => {
+                let target = self.fk_target(c, span)?;
+                let cols = idents(strings(&c.fk_attrs), target.span.start);
+                (ConstraintKind::ForeignKey { target }, cols)
+            }
+            C::ConstrPrimary => (ConstraintKind::PrimaryKey, idents(strings(&c.keys), span.end)),
+            C::ConstrUnique => (ConstraintKind::Unique, idents(strings(&c.keys), span.end)),
+            C::ConstrNotnull => (ConstraintKind::NotNull, idents(strings(&c.keys), span.end)),
+            C::ConstrExclusion => {
+                let names = c
+                    .exclusions
+                    .iter()
+                    .filter_map(|e| match inner(e) {
+                        Some(N::List(l)) => l.items.first().and_then(inner).and_then(|x| match x {
+                            N::IndexElem(ie) if !ie.name.is_empty() => Some(ie.name.clone()),
+                            _ => None,
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                (ConstraintKind::Exclusion, idents(names, span.end))
+            }
+            _ => return None,
+        };
+        let using_index = (!c.indexname.is_empty()).then(|| {
+            let from = self.cx.word_after("index", span.start).map_or(span.start, |s| s.end);
+            let s = self.find_ident(&c.indexname, from, span.end).unwrap_or(span);
+            Ident::new(c.indexname.clone(), s)
+        });
+        Some(Constraint { name, kind, columns, not_valid: c.skip_validation, using_index, span })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Statements
+    // -----------------------------------------------------------------------------------------
+
+    fn other(n: &N) -> Vec<Op> {
+        vec![Op::Other { kind: node_kind(n) }]
+    }
+
+    fn stmt(&self, n: &N) -> Vec<Op> {
+        match n {
+            N::CreateStmt(s) => vec![self.create_table(s)],
+            N::AlterTableStmt(s) => self.alter_table(s, n),
+            N::RenameStmt(s) => self.rename(s, n),
+            N::IndexStmt(s) => vec![self.create_index(s)],
+            N::DropStmt(s) => vec![self.drop(s)],
+            N::DropdbStmt(s) => vec![Op::Drop {
+                kind: ObjectKind::Database,
+                names: vec![self.qname_parts(std::slice::from_ref(&s.dbname), self.cx.span.start, false)],
+                if_exists: s.missing_ok,
+                cascade: false,
+            }],
+            N::TruncateStmt(s) => {
+                vec![Op::Truncate { tables: self.rangevars(&s.relations), cascade: is_cascade(s.behavior) }]
+            }
+            N::TransactionStmt(s) => vec![Op::Transaction(transaction_op(s.kind))],
+            N::VariableSetStmt(s) => vec![self.set(s)],
+            N::InsertStmt(s) => vec![self.dml(DmlKind::Insert, s.relation.as_ref(), false)],
+            N::UpdateStmt(s) => vec![self.dml(DmlKind::Update, s.relation.as_ref(), s.where_clause.is_some())],
+            N::DeleteStmt(s) => vec![self.dml(DmlKind::Delete, s.relation.as_ref(), s.where_clause.is_some())],
+            N::MergeStmt(s) => vec![self.dml(DmlKind::Merge, s.relation.as_ref(), s.join_condition.is_some())],
+            N::CopyStmt(s) => vec![self.dml(DmlKind::Copy, s.relation.as_ref(), s.where_clause.is_some())],
+            N::SelectStmt(s) => vec![self.select(s)],
+            N::ReindexStmt(s) => vec![self.reindex(s)],
+            N::VacuumStmt(s) => {
+                if s.is_vacuumcmd {
+                    let full = s.options.iter().any(|o| def_flag(o, "full"));
+                    vec![Op::Vacuum { full, tables: self.rangevars(&s.rels) }]
+                } else {
+                    vec![Op::Other { kind: "Analyze".to_string() }]
+                }
+            }
+            N::ClusterStmt(s) => vec![Op::Cluster { table: self.rangevar_opt(s.relation.as_ref()) }],
+            N::LockStmt(s) => vec![Op::LockTable { tables: self.rangevars(&s.relations), mode: lock_mode(s.mode) }],
+            N::DoStmt(_) => vec![Op::DoBlock],
+            N::CreateTableAsStmt(s) => vec![self.create_table_as(s)],
+            N::ViewStmt(s) => vec![Op::Create {
+                kind: ObjectKind::View,
+                name: self.rangevar_opt(s.view.as_ref()),
+                if_not_exists: false,
+                or_replace: s.replace,
+            }],
+            N::CreateSchemaStmt(s) => {
+                let name = if s.schemaname.is_empty() {
+                    s.authrole.as_ref().map(|r| r.rolename.clone()).unwrap_or_default()
+                } else {
+                    s.schemaname.clone()
+                };
+                vec![self.create(ObjectKind::Schema, Some(vec![name]), s.if_not_exists, false)]
+            }
+            N::CreateSeqStmt(s) => vec![Op::Create {
+                kind: ObjectKind::Sequence,
+                name: self.rangevar_opt(s.sequence.as_ref()),
+                if_not_exists: s.if_not_exists,
+                or_replace: false,
+            }],
+            N::CreateEnumStmt(s) => vec![self.create(ObjectKind::Type, Some(strings(&s.type_name)), false, false)],
+            N::CreateRangeStmt(s) => vec![self.create(ObjectKind::Type, Some(strings(&s.type_name)), false, false)],
+            N::CreateDomainStmt(s) => {
+                vec![self.create(ObjectKind::Type, Some(strings(&s.domainname)), false, false)]
+            }
+            N::CompositeTypeStmt(s) => vec![Op::Create {
+                kind: ObjectKind::Type,
+                name: self.rangevar_opt(s.typevar.as_ref()),
+                if_not_exists: false,
+                or_replace: false,
+            }],
+            N::DefineStmt(s) if s.kind == pb::ObjectType::ObjectType as i32 => {
+                vec![self.create(ObjectKind::Type, Some(strings(&s.defnames)), s.if_not_exists, s.replace)]
+            }
+            N::CreateFunctionStmt(s) => {
+                let kind = if s.is_procedure { ObjectKind::Procedure } else { ObjectKind::Function };
+                vec![self.create(kind, Some(strings(&s.funcname)), false, s.replace)]
+            }
+            N::CreateTrigStmt(s) => {
+                let name = self.qname_parts(std::slice::from_ref(&s.trigname), self.cx.span.start, true);
+                vec![Op::Create {
+                    kind: ObjectKind::Trigger,
+                    name: Some(name),
+                    if_not_exists: false,
+                    or_replace: s.replace,
+                }]
+            }
+            N::CreateExtensionStmt(s) => {
+                vec![self.create(ObjectKind::Extension, Some(vec![s.extname.clone()]), s.if_not_exists, false)]
+            }
+            N::CreatedbStmt(s) => vec![self.create(ObjectKind::Database, Some(vec![s.dbname.clone()]), false, false)],
+            N::AlterEnumStmt(s) if s.old_val.is_empty() => vec![Op::AlterEnumAddValue {
+                type_name: self.qname_parts(&strings(&s.type_name), self.cx.span.start, false),
+                value: s.new_val.clone(),
+                if_not_exists: s.skip_if_new_val_exists,
+                positioned: !s.new_val_neighbor.is_empty(),
+            }],
+            _ => Self::other(n),
+        }
+    }
+
+    fn create(&self, kind: ObjectKind, parts: Option<Vec<String>>, if_not_exists: bool, or_replace: bool) -> Op {
+        let name = parts.filter(|p| !p.is_empty()).map(|p| self.qname_parts(&p, self.cx.span.start, false));
+        Op::Create { kind, name, if_not_exists, or_replace }
+    }
+
+    fn create_table(&self, s: &pb::CreateStmt) -> Op {
+        let name = match &s.relation {
+            Some(r) => self.rangevar(r),
+            None => QualifiedName { schema: None, name: String::new(), span: self.cx.span },
+        };
+        let mut columns = Vec::new();
+        let mut constraints = Vec::new();
+        let mut as_select = false;
+        for e in s.table_elts.iter().filter_map(inner) {
+            match e {
+                N::ColumnDef(cd) => columns.push(self.column(cd, self.cx.span)),
+                N::Constraint(c) => {
+                    let span = self.clause_at(c.location, self.cx.span);
+                    constraints.extend(self.constraint(c, span));
+                }
+                N::TableLikeClause(_) => as_select = true,
+                _ => {}
+            }
+        }
+        for c in s.constraints.iter().filter_map(inner) {
+            if let N::Constraint(c) = c {
+                let span = self.clause_at(c.location, self.cx.span);
+                constraints.extend(self.constraint(c, span));
+            }
+        }
+        let partition_of = if s.partbound.is_some() {
+            s.inh_relations.iter().find_map(|n| match inner(n) {
+                Some(N::RangeVar(r)) => Some(self.rangevar(r)),
+                _ => None,
+            })
+        } else {
+            None
+        };
+        let temporary = s.relation.as_ref().is_some_and(|r| r.relpersistence == "t");
+        Op::CreateTable { name, if_not_exists: s.if_not_exists, temporary, columns, constraints, as_select, partition_of }
+    }
+
+    fn create_table_as(&self, s: &pb::CreateTableAsStmt) -> Op {
+        let rel = s.into.as_ref().and_then(|i| i.rel.as_ref());
+        let name = self.rangevar_opt(rel);
+        if s.objtype == pb::ObjectType::ObjectMatview as i32 {
+            return Op::Create {
+                kind: ObjectKind::MaterializedView,
+                name,
+                if_not_exists: s.if_not_exists,
+                or_replace: false,
+            };
+        }
+        Op::CreateTable {
+            name: name.unwrap_or(QualifiedName { schema: None, name: String::new(), span: self.cx.span }),
+            if_not_exists: s.if_not_exists,
+            temporary: rel.is_some_and(|r| r.relpersistence == "t"),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            as_select: true,
+            partition_of: None,
+        }
+    }
+
+    fn select(&self, s: &pb::SelectStmt) -> Op {
+        if let Some(into) = &s.into_clause {
+            let rel = into.rel.as_ref();
+            return Op::CreateTable {
+                name: self
+                    .rangevar_opt(rel)
+                    .unwrap_or(QualifiedName { schema: None, name: String::new(), span: self.cx.span }),
+                if_not_exists: false,
+                temporary: rel.is_some_and(|r| r.relpersistence == "t"),
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                as_select: true,
+                partition_of: None,
+            };
+        }
+        let table = s.from_clause.first().and_then(inner).and_then(|n| match n {
+            N::RangeVar(r) => Some(self.rangevar(r)),
+            _ => None,
+        });
+        Op::Dml { kind: DmlKind::Select, table, has_where: s.where_clause.is_some(), has_limit: false }
+    }
+
+    fn dml(&self, kind: DmlKind, rel: Option<&pb::RangeVar>, has_where: bool) -> Op {
+        Op::Dml { kind, table: self.rangevar_opt(rel), has_where, has_limit: false }
+    }
+
+    fn alter_table(&self, s: &pb::AlterTableStmt, n: &N) -> Vec<Op> {
+        use pb::ObjectType as T;
+        match T::try_from(s.objtype) {
+            Ok(T::ObjectTable) => {}
+            Ok(T::ObjectIndex) => return vec![Op::Other { kind: "AlterIndex".into() }],
+            Ok(T::ObjectView) => return vec![Op::Other { kind: "AlterView".into() }],
+            Ok(T::ObjectMatview) => return vec![Op::Other { kind: "AlterMaterializedView".into() }],
+            Ok(T::ObjectSequence) => return vec![Op::Other { kind: "AlterSequence".into() }],
+            Ok(T::ObjectForeignTable) => return vec![Op::Other { kind: "AlterForeignTable".into() }],
+            Ok(T::ObjectType) => return vec![Op::Other { kind: "AlterType".into() }],
+            _ => return Self::other(n),
+        }
+        let Some(rel) = &s.relation else { return Self::other(n) };
+        let name = self.rangevar(rel);
+        let clauses = self.cx.alter_clauses();
+        let cmds: Vec<&pb::AlterTableCmd> = s
+            .cmds
+            .iter()
+            .filter_map(|c| match inner(c) {
+                Some(N::AlterTableCmd(c)) => Some(c.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let actions = cmds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let span = if clauses.len() == cmds.len() { clauses[i] } else { self.cx.span };
+                AlterAction { kind: self.alter_cmd(c, span), span }
+            })
+            .collect();
+        vec![Op::AlterTable { name, if_exists: s.missing_ok, only: !rel.inh, actions }]
+    }
+
+    fn alter_cmd(&self, c: &pb::AlterTableCmd, clause: Span) -> AlterActionKind {
+        use pb::AlterTableType as A;
+        let Ok(t) = A::try_from(c.subtype) else {
+            return AlterActionKind::Other { kind: format!("AT_{}", c.subtype) };
+        };
+        let col = || self.clause_ident(&c.name, clause);
+        let other = || AlterActionKind::Other { kind: t.as_str_name().to_string() };
+        match t {
+            A::AtAddColumn => match boxed(&c.def) {
+                Some(N::ColumnDef(cd)) => {
+                    AlterActionKind::AddColumn { column: self.column(cd, clause), if_not_exists: c.missing_ok }
+                }
+                _ => other(),
+            },
+            A::AtColumnDefault => match boxed(&c.def) {
+                Some(e) => AlterActionKind::SetDefault { column: col(), expr: self.expr(e, clause.end) },
+                None => AlterActionKind::DropDefault { column: col() },
+            },
+            A::AtSetNotNull => AlterActionKind::SetNotNull { column: col() },
+            A::AtDropNotNull => AlterActionKind::DropNotNull { column: col() },
+            A::AtDropColumn => {
+                AlterActionKind::DropColumn { name: col(), if_exists: c.missing_ok, cascade: is_cascade(c.behavior) }
+            }
+            A::AtAddConstraint | A::AtAddIndexConstraint | A::AtReAddConstraint => match boxed(&c.def) {
+                Some(N::Constraint(k)) => {
+                    let span = self.clause_at(k.location, clause);
+                    self.constraint(k, span).map_or_else(other, AlterActionKind::AddConstraint)
+                }
+                _ => other(),
+            },
+            A::AtAlterColumnType => match boxed(&c.def) {
+                Some(N::ColumnDef(cd)) => {
+                    let column = col();
+                    let new_type = self.type_name(cd.type_name.as_ref(), clause.end);
+                    let using = self.expr_opt(&cd.raw_default, clause.end);
+                    AlterActionKind::AlterColumnType {
+                        column,
+                        new_type,
+                        using,
+                        new_definition: None,
+                        rename_to: None,
+                    }
+                }
+                _ => other(),
+            },
+            A::AtValidateConstraint => AlterActionKind::ValidateConstraint { name: col() },
+            A::AtDropConstraint => {
+                AlterActionKind::DropConstraint { name: col(), if_exists: c.missing_ok, cascade: is_cascade(c.behavior) }
+            }
+            A::AtSetTableSpace => AlterActionKind::SetTablespace,
+            A::AtSetLogged => AlterActionKind::SetLogged { logged: true },
+            A::AtSetUnLogged => AlterActionKind::SetLogged { logged: false },
+            A::AtAttachPartition | A::AtDetachPartition | A::AtDetachPartitionFinalize => match boxed(&c.def) {
+                Some(N::PartitionCmd(p)) => {
+                    let partition = match &p.name {
+                        Some(r) => self.rangevar(r),
+                        None => QualifiedName { schema: None, name: String::new(), span: clause },
+                    };
+                    if t == A::AtAttachPartition {
+                        AlterActionKind::AttachPartition { partition }
+                    } else {
+                        // FINALIZE completes a concurrent detach and takes the same weak lock.
+                        let concurrently = p.concurrent || t == A::AtDetachPartitionFinalize;
+                        AlterActionKind::DetachPartition { partition, concurrently }
+                    }
+                }
+                _ => other(),
+            },
+            A::AtEnableTrig
+            | A::AtEnableAlwaysTrig
+            | A::AtEnableReplicaTrig
+            | A::AtDisableTrig
+            | A::AtEnableTrigAll
+            | A::AtDisableTrigAll
+            | A::AtEnableTrigUser
+            | A::AtDisableTrigUser => AlterActionKind::EnableDisableTrigger,
+            A::AtSetStatistics
+            | A::AtSetOptions
+            | A::AtResetOptions
+            | A::AtSetStorage
+            | A::AtSetCompression
+            | A::AtSetRelOptions
+            | A::AtResetRelOptions
+            | A::AtReplaceRelOptions => AlterActionKind::SetOption,
+            _ => other(),
+        }
+    }
+
+    fn rename(&self, s: &pb::RenameStmt, n: &N) -> Vec<Op> {
+        use pb::ObjectType as T;
+        let rt = T::try_from(s.rename_type).ok();
+        let to_span = |after: usize| {
+            let from = self.cx.word_after("to", after).map_or(after, |t| t.end);
+            self.find_ident(&s.newname, from, self.cx.span.end)
+                .or_else(|| self.find_ident(&s.newname, self.cx.span.start, self.cx.span.end))
+                .unwrap_or(self.cx.span)
+        };
+        let relation = s.relation.as_ref();
+        match rt {
+            Some(T::ObjectTable) if s.subname.is_empty() => {
+                let Some(rel) = relation else { return Self::other(n) };
+                let from = self.rangevar(rel);
+                let to =
+                    QualifiedName { schema: from.schema.clone(), name: s.newname.clone(), span: to_span(from.span.end) };
+                vec![Op::RenameTable { from, to }]
+            }
+            Some(T::ObjectColumn | T::ObjectTabconstraint) => {
+                let Some(rel) = relation else { return Self::other(n) };
+                let is_table = T::try_from(s.relation_type) == Ok(T::ObjectTable) || rt == Some(T::ObjectTabconstraint);
+                if !is_table {
+                    return Self::other(n);
+                }
+                let name = self.rangevar(rel);
+                let clauses = self.cx.alter_clauses();
+                let clause = if clauses.len() == 1 { clauses[0] } else { self.cx.span };
+                let from = self.clause_ident(&s.subname, clause);
+                let to = Ident::new(s.newname.clone(), to_span(from.span.end));
+                let kind = if rt == Some(T::ObjectColumn) {
+                    AlterActionKind::RenameColumn { from, to }
+                } else {
+                    AlterActionKind::RenameConstraint { from, to }
+                };
+                vec![Op::AlterTable {
+                    name,
+                    if_exists: s.missing_ok,
+                    only: !rel.inh,
+                    actions: vec![AlterAction { kind, span: clause }],
+                }]
+            }
+            _ => {
+                let from = if let (Some(rel), true) = (relation, s.subname.is_empty()) {
+                    self.rangevar(rel)
+                } else if !s.subname.is_empty() {
+                    self.qname_parts(std::slice::from_ref(&s.subname), self.cx.span.start, true)
+                } else {
+                    let parts = boxed(&s.object).map(object_parts).unwrap_or_default();
+                    if parts.is_empty() {
+                        return Self::other(n);
+                    }
+                    self.qname_parts(&parts, self.cx.span.start, table_scoped(s.rename_type))
+                };
+                let to = Ident::new(s.newname.clone(), to_span(from.span.end));
+                vec![Op::RenameObject { kind: object_kind(s.rename_type), from, to }]
+            }
+        }
+    }
+
+    fn create_index(&self, s: &pb::IndexStmt) -> Op {
+        let keyword_span = self.cx.words_span(&["create", "index"], &["unique"]).unwrap_or(self.cx.span);
+        let table = match &s.relation {
+            Some(r) => self.rangevar(r),
+            None => QualifiedName { schema: None, name: String::new(), span: self.cx.span },
+        };
+        let name = (!s.idxname.is_empty()).then(|| {
+            let to = if table.span.start > keyword_span.end { table.span.start } else { self.cx.span.end };
+            let span = self.find_ident(&s.idxname, keyword_span.end, to).unwrap_or(keyword_span);
+            Ident::new(s.idxname.clone(), span)
+        });
+        let mut from = table.span.end;
+        let columns = s
+            .index_params
+            .iter()
+            .filter_map(inner)
+            .filter_map(|p| match p {
+                N::IndexElem(ie) => Some(ie),
+                _ => None,
+            })
+            .map(|ie| {
+                if !ie.name.is_empty() {
+                    let span = self.find_ident(&ie.name, from, self.cx.span.end).unwrap_or(self.cx.span);
+                    if span != self.cx.span {
+                        from = span.end;
+                    }
+                    IndexColumn { name: Some(Ident::new(ie.name.clone(), span)), span }
+                } else {
+                    let span = boxed(&ie.expr).map_or(self.cx.span, |e| self.expr_span(e, self.cx.span.end));
+                    if !span.is_empty() {
+                        from = span.end;
+                    }
+                    IndexColumn { name: None, span }
+                }
+            })
+            .collect();
+        Op::CreateIndex {
+            name,
+            table,
+            unique: s.unique,
+            concurrently: s.concurrent,
+            if_not_exists: s.if_not_exists,
+            columns,
+            has_where: s.where_clause.is_some(),
+            algorithm: None,
+            lock: None,
+            keyword_span,
+        }
+    }
+
+    fn drop(&self, s: &pb::DropStmt) -> Op {
+        let scoped = table_scoped(s.remove_type);
+        let mut from = self.cx.span.start;
+        let names: Vec<QualifiedName> = s
+            .objects
+            .iter()
+            .filter_map(inner)
+            .map(object_parts)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let q = self.qname_parts(&p, from, scoped);
+                if q.span != self.cx.span {
+                    from = q.span.end;
+                }
+                q
+            })
+            .collect();
+        let cascade = is_cascade(s.behavior);
+        if s.remove_type == pb::ObjectType::ObjectIndex as i32 {
+            let keyword_span = self.cx.words_span(&["drop", "index"], &[]).unwrap_or(self.cx.span);
+            return Op::DropIndex {
+                names,
+                concurrently: s.concurrent,
+                if_exists: s.missing_ok,
+                cascade,
+                table: None,
+                keyword_span,
+            };
+        }
+        Op::Drop { kind: object_kind(s.remove_type), names, if_exists: s.missing_ok, cascade }
+    }
+
+    fn set(&self, s: &pb::VariableSetStmt) -> Op {
+        use pb::VariableSetKind as K;
+        let name = if s.name.is_empty() { "all".to_string() } else { s.name.to_ascii_lowercase() };
+        let value = match K::try_from(s.kind) {
+            Ok(K::VarSetValue) => s.args.iter().filter_map(inner).map(|a| self.set_arg(a)).collect::<Vec<_>>().join(", "),
+            Ok(K::VarSetCurrent) => "current".to_string(),
+            Ok(K::VarSetMulti) => s
+                .args
+                .iter()
+                .filter_map(inner)
+                .map(|a| match a {
+                    N::DefElem(d) => match boxed(&d.arg) {
+                        Some(v) => format!("{} {}", d.defname, self.set_arg(v)),
+                        None => d.defname.clone(),
+                    },
+                    other => self.set_arg(other),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "default".to_string(),
+        };
+        Op::Set { name, value, local: s.is_local }
+    }
+
+    fn set_arg(&self, a: &N) -> String {
+        match a {
+            N::AConst(c) => match &c.val {
+                Some(pb::a_const::Val::Sval(s)) => s.sval.clone(),
+                Some(pb::a_const::Val::Ival(i)) => i.ival.to_string(),
+                Some(pb::a_const::Val::Fval(f)) => f.fval.clone(),
+                Some(pb::a_const::Val::Boolval(b)) => b.boolval.to_string(),
+                Some(pb::a_const::Val::Bsval(b)) => b.bsval.clone(),
+                None => "null".to_string(),
+            },
+            N::String(s) => s.sval.clone(),
+            N::Integer(i) => i.ival.to_string(),
+            other => self.cx.slice(self.expr_span(other, self.cx.span.end)).to_string(),
+        }
+    }
+
+    fn reindex(&self, s: &pb::ReindexStmt) -> Op {
+        let concurrently = s.params.iter().any(|p| def_flag(p, "concurrently"));
+        let target = match &s.relation {
+            Some(r) => Some(self.rangevar(r)),
+            None if !s.name.is_empty() => {
+                Some(self.qname_parts(std::slice::from_ref(&s.name), self.cx.span.start, false))
+            }
+            None => None,
+        };
+        Op::Reindex { concurrently, target }
+    }
+}
+
+/// Whether a type name was written without a schema (`serial` is only magic unqualified).
+fn tn_unqualified(tn: Option<&pb::TypeName>) -> bool {
+    tn.is_some_and(|t| t.names.len() == 1)
+}
+
+/// A boolean `DefElem` option such as `(CONCURRENTLY)`, `(FULL true)` or `(FULL off)`.
+fn def_flag(n: &pb::Node, name: &str) -> bool {
+    let Some(N::DefElem(d)) = inner(n) else { return false };
+    if !d.defname.eq_ignore_ascii_case(name) {
+        return false;
+    }
+    match boxed(&d.arg) {
+        None => true,
+        Some(N::Boolean(b)) => b.boolval,
+        Some(N::Integer(i)) => i.ival != 0,
+        Some(N::String(s)) => !matches!(s.sval.to_ascii_lowercase().as_str(), "false" | "off" | "0" | "no"),
+        Some(N::AConst(c)) => match &c.val {
+            Some(pb::a_const::Val::Boolval(b)) => b.boolval,
+            Some(pb::a_const::Val::Ival(i)) => i.ival != 0,
+            Some(pb::a_const::Val::Sval(s)) => {
+                !matches!(s.sval.to_ascii_lowercase().as_str(), "false" | "off" | "0" | "no")
+            }
+            _ => true,
+        },
+        Some(_) => true,
+    }
+}
+
+fn transaction_op(kind: i32) -> TransactionOp {
+    use pb::TransactionStmtKind as K;
+    match K::try_from(kind) {
+        Ok(K::TransStmtBegin | K::TransStmtStart) => TransactionOp::Begin,
+        Ok(K::TransStmtCommit) => TransactionOp::Commit,
+        Ok(K::TransStmtRollback) => TransactionOp::Rollback,
+        Ok(K::TransStmtSavepoint) => TransactionOp::Savepoint,
+        Ok(K::TransStmtRelease) => TransactionOp::ReleaseSavepoint,
+        Ok(K::TransStmtRollbackTo) => TransactionOp::RollbackToSavepoint,
+        _ => TransactionOp::Other,
+    }
+}
+
+fn lock_mode(mode: i32) -> String {
+    match mode {
+        1 => "ACCESS SHARE",
+        2 => "ROW SHARE",
+        3 => "ROW EXCLUSIVE",
+        4 => "SHARE UPDATE EXCLUSIVE",
+        5 => "SHARE",
+        6 => "SHARE ROW EXCLUSIVE",
+        7 => "EXCLUSIVE",
+        _ => "ACCESS EXCLUSIVE",
+    }
+    .to_string()
 }

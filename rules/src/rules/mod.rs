@@ -11,7 +11,13 @@ macro_rules! rules {
 }
 
 rules! {
+    // PostgreSQL locking and transaction rules.
     create_index_non_concurrently::CreateIndexNonConcurrently,
     concurrently_in_transaction::ConcurrentlyInTransaction,
+    // (section: postgres-locking)
+    // Rules shared by both dialects: destructive, compatibility, idempotency, data changes.
     drop_column::DropColumn,
+    // (section: shared)
+    // MySQL and MariaDB rules.
+    // (section: mysql)
 }
