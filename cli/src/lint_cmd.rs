@@ -1,6 +1,6 @@
 //! `sluice lint`: collect inputs, lint them in parallel, report, pick the exit code.
 
-use crate::discover::{Discovery, IoError, Overrides, Resolved};
+use sluice_workspace::{Discovery, IoError, Overrides, Resolved};
 use crate::output::{self, FileReport};
 use crate::{ColorChoice, DialectArg, LevelArg, LintArgs, OutputFormat};
 use rayon::prelude::*;

@@ -1,6 +1,5 @@
 //! The `sluice` command line.
 
-mod discover;
 mod lint_cmd;
 mod output;
 

@@ -19,7 +19,7 @@ pub mod version;
 pub use context::{FileContext, Settings, StatementContext};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use line_index::{ColumnUnit, LineCol, LineIndex};
-pub use parse::{parse_file, Native, ParsedFile, Statement, StatementStatus, SyntaxError};
+pub use parse::{parse_file, parse_file_cached, Native, ParseCache, ParsedFile, Statement, StatementStatus, SyntaxError};
 pub use source::{InvalidUtf8, SourceText};
 pub use span::Span;
 pub use version::{MySqlFlavor, MySqlVersion, PgVersion};

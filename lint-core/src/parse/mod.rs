@@ -17,13 +17,98 @@ use crate::lexer::{tokenize, Token, TokenKind};
 use crate::span::Span;
 use crate::split::{split, PieceKind};
 use crate::Dialect;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-/// The dialect-native syntax tree of a statement, for dialect-only rules.
+/// The dialect-native syntax tree of a statement, for dialect-only rules. PostgreSQL node
+/// locations are relative to the statement's own text (see [`Statement::span`]).
 #[derive(Clone, Debug)]
 pub enum Native {
-    Postgres(Box<pg_query::protobuf::Node>),
-    MySql(Box<sqlparser::ast::Statement>),
+    Postgres(Arc<pg_query::protobuf::Node>),
+    MySql(Arc<sqlparser::ast::Statement>),
     None,
+}
+
+/// One raw PostgreSQL statement of a parse: node, location and length relative to the text.
+type PgRaw = (Arc<pg_query::protobuf::Node>, i32, i32);
+type PgParsed = Result<Arc<Vec<PgRaw>>, PgParseError>;
+type MySqlParsed = Result<Arc<Vec<Arc<sqlparser::ast::Statement>>>, String>;
+
+/// Parse results keyed by statement text. Parser output is independent of where the statement
+/// sits in the file, so an editor that changes one statement re-parses only that statement;
+/// everything else is re-lowered from the cache (lowering is cheap, parsing is not).
+/// Entries not used by the latest parse are dropped, so the cache never outgrows one file.
+#[derive(Default)]
+pub struct ParseCache {
+    pg: HashMap<String, PgParsed>,
+    mysql: HashMap<String, MySqlParsed>,
+    used_pg: HashSet<String>,
+    used_mysql: HashSet<String>,
+    /// Statements parsed (not served from the cache) by the latest [`parse_file_cached`].
+    pub misses: usize,
+}
+
+impl ParseCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn pg(&mut self, sql: &str) -> PgParsed {
+        self.used_pg.insert(sql.to_string());
+        if let Some(r) = self.pg.get(sql) {
+            return r.clone();
+        }
+        self.misses += 1;
+        let r = pg_parse_raw(sql);
+        self.pg.insert(sql.to_string(), r.clone());
+        r
+    }
+
+    fn mysql(&mut self, sql: &str) -> MySqlParsed {
+        self.used_mysql.insert(sql.to_string());
+        if let Some(r) = self.mysql.get(sql) {
+            return r.clone();
+        }
+        self.misses += 1;
+        let r = mysql_parse_raw(sql);
+        self.mysql.insert(sql.to_string(), r.clone());
+        r
+    }
+
+    fn start(&mut self) {
+        self.misses = 0;
+        self.used_pg.clear();
+        self.used_mysql.clear();
+    }
+
+    fn finish(&mut self) {
+        let (used_pg, used_mysql) = (&self.used_pg, &self.used_mysql);
+        self.pg.retain(|k, _| used_pg.contains(k));
+        self.mysql.retain(|k, _| used_mysql.contains(k));
+    }
+}
+
+fn pg_parse_raw(sql: &str) -> PgParsed {
+    pg_ffi::parse(sql).map(|result| {
+        Arc::new(
+            result
+                .stmts
+                .into_iter()
+                .filter_map(|raw| {
+                    let node = raw.stmt?;
+                    node.node.as_ref()?;
+                    Some((Arc::new(*node), raw.stmt_location, raw.stmt_len))
+                })
+                .collect(),
+        )
+    })
+}
+
+fn mysql_parse_raw(sql: &str) -> MySqlParsed {
+    let dialect = sqlparser::dialect::MySqlDialect {};
+    sqlparser::parser::Parser::parse_sql(&dialect, sql)
+        .map(|v| Arc::new(v.into_iter().map(Arc::new).collect()))
+        .map_err(|e| e.to_string())
 }
 
 /// Why a statement could not be lowered.
@@ -97,6 +182,13 @@ impl ParsedFile {
 
 /// Parses a whole file. Never fails: problems become [`StatementStatus::SyntaxError`]s.
 pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
+    parse_file_cached(text, dialect, &mut ParseCache::new())
+}
+
+/// [`parse_file`], reusing the parses of statements whose text has not changed since the
+/// previous call with the same cache.
+pub fn parse_file_cached(text: &str, dialect: Dialect, cache: &mut ParseCache) -> ParsedFile {
+    cache.start();
     let tokens = tokenize(text, dialect);
     let pieces = split(text, &tokens, dialect);
     let mut statements = Vec::with_capacity(pieces.len());
@@ -115,12 +207,13 @@ pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
             PieceKind::Sql => {
                 let toks = tokens.get(piece.tokens.clone()).unwrap_or(&[]);
                 match dialect {
-                    Dialect::Postgres => parse_pg(text, toks, base, &mut statements),
-                    Dialect::MySql => parse_mysql(text, toks, base, &mut statements),
+                    Dialect::Postgres => parse_pg(text, toks, base, cache, &mut statements),
+                    Dialect::MySql => parse_mysql(text, toks, base, cache, &mut statements),
                 }
             }
         }
     }
+    cache.finish();
     ParsedFile { dialect, text: text.to_string(), tokens, statements }
 }
 
@@ -141,10 +234,10 @@ fn error_span(text: &str, tokens: &[Token], offset: usize, stmt: Span) -> Span {
     }
 }
 
-fn parse_pg(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement>) {
+fn parse_pg(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache, out: &mut Vec<Statement>) {
     let sql = base.span.slice(text);
     let offset = base.span.start;
-    match pg_ffi::parse(sql) {
+    match cache.pg(sql) {
         Err(e) => {
             let span = match e.offset {
                 Some(o) => error_span(text, toks, offset + o, base.span),
@@ -156,13 +249,13 @@ fn parse_pg(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement
             });
         }
         Ok(result) => {
-            let n = result.stmts.len();
-            for raw in result.stmts {
-                let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+            let n = result.len();
+            for (node, location, length) in result.iter() {
+                let Some(inner) = node.node.as_ref() else { continue };
                 // With several statements in one piece (rare), narrow each to its own text.
                 let span = if n > 1 {
-                    let start = offset + usize::try_from(raw.stmt_location).unwrap_or(0);
-                    let len = usize::try_from(raw.stmt_len).unwrap_or(0);
+                    let start = offset + usize::try_from(*location).unwrap_or(0);
+                    let len = usize::try_from(*length).unwrap_or(0);
                     let end = if len == 0 { base.span.end } else { (start + len).min(base.span.end) };
                     trim_span(text, Span::new(start.min(end), end))
                 } else {
@@ -171,13 +264,8 @@ fn parse_pg(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement
                 let stmt_toks: Vec<Token> =
                     toks.iter().copied().filter(|t| t.span.start >= span.start && t.span.end <= span.end).collect();
                 let cx = LowerCx::new(text, span, &stmt_toks, Dialect::Postgres);
-                let ops = pg_lower::lower(&node, &cx);
-                out.push(Statement {
-                    span,
-                    ops,
-                    native: Native::Postgres(Box::new(pg_query::protobuf::Node { node: Some(node) })),
-                    ..base.clone()
-                });
+                let ops = pg_lower::lower(inner, &cx);
+                out.push(Statement { span, ops, native: Native::Postgres(node.clone()), ..base.clone() });
             }
         }
     }
@@ -190,12 +278,11 @@ fn trim_span(text: &str, span: Span) -> Span {
     Span::new(span.start + lead, (span.end - trail).max(span.start + lead))
 }
 
-fn parse_mysql(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statement>) {
+fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache, out: &mut Vec<Statement>) {
     let sql = base.span.slice(text);
-    let dialect = sqlparser::dialect::MySqlDialect {};
-    match sqlparser::parser::Parser::parse_sql(&dialect, sql) {
+    match cache.mysql(sql) {
         Err(e) => {
-            let (message, pos) = mysql_error(&e.to_string(), sql);
+            let (message, pos) = mysql_error(&e, sql);
             let span = match pos {
                 Some(o) => error_span(text, toks, base.span.start + o, base.span),
                 None => base.span,
@@ -203,10 +290,10 @@ fn parse_mysql(text: &str, toks: &[Token], base: Statement, out: &mut Vec<Statem
             out.push(Statement { status: StatementStatus::SyntaxError(SyntaxError { message, span }), ..base });
         }
         Ok(stmts) => {
-            for st in stmts {
+            for st in stmts.iter() {
                 let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
-                let ops = mysql_lower::lower(&st, &cx);
-                out.push(Statement { ops, native: Native::MySql(Box::new(st)), ..base.clone() });
+                let ops = mysql_lower::lower(st, &cx);
+                out.push(Statement { ops, native: Native::MySql(st.clone()), ..base.clone() });
             }
         }
     }
@@ -259,6 +346,20 @@ mod tests {
             StatementStatus::SyntaxError(e) => assert!(e.span.start > src.find("FROB").unwrap_or(0) - 1, "{e:?}"),
             s => panic!("{s:?}"),
         }
+    }
+
+    #[test]
+    fn cache_reparses_only_changed_statements() {
+        let mut cache = ParseCache::new();
+        let a = "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN b int;\nDROP TABLE a;";
+        let f1 = parse_file_cached(a, Dialect::Postgres, &mut cache);
+        assert_eq!(cache.misses, 3);
+        let b = format!("-- a new comment shifts every offset\n{}", a.replace("ADD COLUMN b", "ADD COLUMN c"));
+        let f2 = parse_file_cached(&b, Dialect::Postgres, &mut cache);
+        assert_eq!(cache.misses, 1);
+        assert_eq!(f1.statements.len(), f2.statements.len());
+        assert_eq!(f2.statements[2].text(&b), "DROP TABLE a");
+        assert!(f2.statements.iter().all(|s| s.is_parsed()));
     }
 
     #[test]

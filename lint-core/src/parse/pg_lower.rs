@@ -620,12 +620,7 @@ impl<'c, 'a> L<'c, 'a> {
 
     fn expr(&self, n: &N, limit: usize) -> Expr {
         let span = self.expr_span(n, limit);
-        Expr {
-            text: self.cx.slice(span).to_string(),
-            volatility: volatility(n, 0),
-            is_null: is_null_const(n),
-            span,
-        }
+        Expr { text: self.cx.slice(span).to_string(), volatility: volatility(n, 0), is_null: is_null_const(n), span }
     }
 
     fn expr_opt(&self, n: &Option<Box<pb::Node>>, limit: usize) -> Option<Expr> {
@@ -983,7 +978,15 @@ impl<'c, 'a> L<'c, 'a> {
             None
         };
         let temporary = s.relation.as_ref().is_some_and(|r| r.relpersistence == "t");
-        Op::CreateTable { name, if_not_exists: s.if_not_exists, temporary, columns, constraints, as_select, partition_of }
+        Op::CreateTable {
+            name,
+            if_not_exists: s.if_not_exists,
+            temporary,
+            columns,
+            constraints,
+            as_select,
+            partition_of,
+        }
     }
 
     fn create_table_as(&self, s: &pb::CreateTableAsStmt) -> Op {
@@ -1012,9 +1015,11 @@ impl<'c, 'a> L<'c, 'a> {
         if let Some(into) = &s.into_clause {
             let rel = into.rel.as_ref();
             return Op::CreateTable {
-                name: self
-                    .rangevar_opt(rel)
-                    .unwrap_or(QualifiedName { schema: None, name: String::new(), span: self.cx.span }),
+                name: self.rangevar_opt(rel).unwrap_or(QualifiedName {
+                    schema: None,
+                    name: String::new(),
+                    span: self.cx.span,
+                }),
                 if_not_exists: false,
                 temporary: rel.is_some_and(|r| r.relpersistence == "t"),
                 columns: Vec::new(),
@@ -1103,20 +1108,16 @@ impl<'c, 'a> L<'c, 'a> {
                     let column = col();
                     let new_type = self.type_name(cd.type_name.as_ref(), clause.end);
                     let using = self.expr_opt(&cd.raw_default, clause.end);
-                    AlterActionKind::AlterColumnType {
-                        column,
-                        new_type,
-                        using,
-                        new_definition: None,
-                        rename_to: None,
-                    }
+                    AlterActionKind::AlterColumnType { column, new_type, using, new_definition: None, rename_to: None }
                 }
                 _ => other(),
             },
             A::AtValidateConstraint => AlterActionKind::ValidateConstraint { name: col() },
-            A::AtDropConstraint => {
-                AlterActionKind::DropConstraint { name: col(), if_exists: c.missing_ok, cascade: is_cascade(c.behavior) }
-            }
+            A::AtDropConstraint => AlterActionKind::DropConstraint {
+                name: col(),
+                if_exists: c.missing_ok,
+                cascade: is_cascade(c.behavior),
+            },
             A::AtSetTableSpace => AlterActionKind::SetTablespace,
             A::AtSetLogged => AlterActionKind::SetLogged { logged: true },
             A::AtSetUnLogged => AlterActionKind::SetLogged { logged: false },
@@ -1170,8 +1171,11 @@ impl<'c, 'a> L<'c, 'a> {
             Some(T::ObjectTable) if s.subname.is_empty() => {
                 let Some(rel) = relation else { return Self::other(n) };
                 let from = self.rangevar(rel);
-                let to =
-                    QualifiedName { schema: from.schema.clone(), name: s.newname.clone(), span: to_span(from.span.end) };
+                let to = QualifiedName {
+                    schema: from.schema.clone(),
+                    name: s.newname.clone(),
+                    span: to_span(from.span.end),
+                };
                 vec![Op::RenameTable { from, to }]
             }
             Some(T::ObjectColumn | T::ObjectTabconstraint) => {
@@ -1301,7 +1305,9 @@ impl<'c, 'a> L<'c, 'a> {
         use pb::VariableSetKind as K;
         let name = if s.name.is_empty() { "all".to_string() } else { s.name.to_ascii_lowercase() };
         let value = match K::try_from(s.kind) {
-            Ok(K::VarSetValue) => s.args.iter().filter_map(inner).map(|a| self.set_arg(a)).collect::<Vec<_>>().join(", "),
+            Ok(K::VarSetValue) => {
+                s.args.iter().filter_map(inner).map(|a| self.set_arg(a)).collect::<Vec<_>>().join(", ")
+            }
             Ok(K::VarSetCurrent) => "current".to_string(),
             Ok(K::VarSetMulti) => s
                 .args
@@ -1403,4 +1409,744 @@ fn lock_mode(mode: i32) -> String {
         _ => "ACCESS EXCLUSIVE",
     }
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::*;
+    use crate::parse::{parse_file, ParsedFile};
+    use crate::Dialect;
+    use pg_query::protobuf as pb;
+
+    fn parse(src: &str) -> ParsedFile {
+        let f = parse_file(src, Dialect::Postgres);
+        for s in &f.statements {
+            assert!(s.is_parsed(), "{:?}", s.status);
+        }
+        f
+    }
+
+    fn ops(src: &str) -> Vec<Op> {
+        parse(src).statements.into_iter().flat_map(|s| s.ops).collect()
+    }
+
+    fn one(src: &str) -> Op {
+        let mut o = ops(src);
+        assert_eq!(o.len(), 1, "{o:#?}");
+        o.remove(0)
+    }
+
+    fn actions(src: &str) -> Vec<AlterAction> {
+        match one(src) {
+            Op::AlterTable { actions, .. } => actions,
+            o => panic!("{o:#?}"),
+        }
+    }
+
+    fn action(src: &str) -> AlterActionKind {
+        let mut a = actions(src);
+        assert_eq!(a.len(), 1);
+        a.remove(0).kind
+    }
+
+    fn added_column(src: &str) -> ColumnDef {
+        match action(src) {
+            AlterActionKind::AddColumn { column, .. } => column,
+            a => panic!("{a:#?}"),
+        }
+    }
+
+    fn default_of(src: &str) -> Expr {
+        added_column(src).default.expect("default")
+    }
+
+    #[test]
+    fn create_table_columns_and_constraints() {
+        let src = "CREATE TABLE IF NOT EXISTS s.t (\n  id bigserial PRIMARY KEY,\n  a varchar(20) NOT NULL DEFAULT 'x' COLLATE \"C\",\n  b int REFERENCES o(id),\n  c numeric(10,2)[] CHECK (c > 0),\n  d int GENERATED ALWAYS AS IDENTITY,\n  e text GENERATED ALWAYS AS (lower(a)) STORED,\n  CONSTRAINT ck CHECK (a <> ''),\n  UNIQUE (a, b),\n  FOREIGN KEY (b, d) REFERENCES s.o (x, y)\n);";
+        let Op::CreateTable { name, if_not_exists, temporary, columns, constraints, as_select, partition_of } =
+            one(src)
+        else {
+            panic!()
+        };
+        assert_eq!(name.display(), "s.t");
+        assert_eq!(name.span.slice(src), "s.t");
+        assert!(if_not_exists && !temporary && !as_select && partition_of.is_none());
+        assert_eq!(columns.len(), 5);
+        let id = &columns[0];
+        assert_eq!(id.name.name, "id");
+        assert_eq!(id.name.span.slice(src), "id");
+        assert_eq!(id.type_name.name, "bigserial");
+        assert!(id.identity && id.primary_key && id.not_null);
+        assert_eq!(id.span.slice(src), "id bigserial PRIMARY KEY");
+        let a = &columns[1];
+        assert_eq!(a.type_name.name, "varchar");
+        assert_eq!(a.type_name.modifiers, vec![20]);
+        assert_eq!(a.type_name.text, "varchar(20)");
+        assert!(a.not_null && !a.identity);
+        let d = a.default.as_ref().expect("default");
+        assert_eq!(d.text, "'x'");
+        assert_eq!(d.volatility, Volatility::Constant);
+        let b = &columns[2];
+        assert_eq!(b.type_name.name, "int4");
+        assert_eq!(b.type_name.text, "int");
+        let r = b.references.as_ref().expect("references");
+        assert_eq!(r.table.name, "o");
+        assert_eq!(r.columns[0].name, "id");
+        assert_eq!(r.columns[0].span.slice(src), "id");
+        assert_eq!(r.span.slice(src), "REFERENCES o(id)");
+        let c = &columns[3];
+        assert_eq!(c.type_name.name, "numeric");
+        assert_eq!(c.type_name.modifiers, vec![10, 2]);
+        assert!(c.type_name.array);
+        assert_eq!(c.type_name.text, "numeric(10,2)[]");
+        assert_eq!(c.check.as_ref().map(|e| e.text.as_str()), Some("c > 0"));
+        assert!(columns[4].identity);
+        assert_eq!(columns[4].name.name, "d");
+        // `e` is the 6th definition but d and e are both columns: 5 columns counted above is
+        // wrong if e is missing, so look it up.
+        assert_eq!(constraints.len(), 3);
+        match &constraints[0] {
+            Constraint { name: Some(n), kind: ConstraintKind::Check { expr }, span, .. } => {
+                assert_eq!(n.name, "ck");
+                assert_eq!(n.span.slice(src), "ck");
+                assert_eq!(expr.text, "a <> ''");
+                assert_eq!(span.slice(src), "CONSTRAINT ck CHECK (a <> '')");
+            }
+            c => panic!("{c:#?}"),
+        }
+        match &constraints[1] {
+            Constraint { name: None, kind: ConstraintKind::Unique, columns, .. } => {
+                assert_eq!(columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+                assert_eq!(columns[1].span.slice(src), "b");
+            }
+            c => panic!("{c:#?}"),
+        }
+        match &constraints[2] {
+            Constraint { kind: ConstraintKind::ForeignKey { target }, columns, .. } => {
+                assert_eq!(columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["b", "d"]);
+                assert_eq!(target.table.display(), "s.o");
+                assert_eq!(target.span.slice(src), "REFERENCES s.o (x, y)");
+                assert_eq!(target.columns[1].span.slice(src), "y");
+            }
+            c => panic!("{c:#?}"),
+        }
+    }
+
+    #[test]
+    fn generated_stored() {
+        let src = "CREATE TABLE t (a text, e text GENERATED ALWAYS AS (lower(a)) STORED NOT NULL)";
+        let Op::CreateTable { columns, .. } = one(src) else { panic!() };
+        let (kind, e) = columns[1].generated.clone().expect("generated");
+        assert_eq!(kind, GeneratedKind::Stored);
+        assert_eq!(e.text, "lower(a)");
+        assert!(columns[1].not_null);
+        assert!(!columns[1].identity);
+    }
+
+    #[test]
+    fn create_table_variants() {
+        match one("CREATE TEMP TABLE t (a int)") {
+            Op::CreateTable { temporary, .. } => assert!(temporary),
+            o => panic!("{o:#?}"),
+        }
+        match one("CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)") {
+            Op::CreateTable { partition_of: Some(p), .. } => assert_eq!(p.name, "p"),
+            o => panic!("{o:#?}"),
+        }
+        match one("CREATE TABLE t AS SELECT * FROM u") {
+            Op::CreateTable { name, as_select, .. } => {
+                assert!(as_select);
+                assert_eq!(name.name, "t");
+            }
+            o => panic!("{o:#?}"),
+        }
+        match one("SELECT * INTO n FROM o") {
+            Op::CreateTable { name, as_select, .. } => {
+                assert!(as_select);
+                assert_eq!(name.name, "n");
+            }
+            o => panic!("{o:#?}"),
+        }
+        match one("CREATE TABLE t (LIKE u INCLUDING ALL)") {
+            Op::CreateTable { as_select, .. } => assert!(as_select),
+            o => panic!("{o:#?}"),
+        }
+        assert_eq!(
+            one("CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT 1"),
+            Op::Create {
+                kind: ObjectKind::MaterializedView,
+                name: Some(QualifiedName { schema: None, name: "mv".into(), span: crate::Span::new(39, 41) }),
+                if_not_exists: true,
+                or_replace: false
+            }
+        );
+    }
+
+    #[test]
+    fn add_column_defaults_volatility() {
+        for (sql, text, v) in [
+            ("now()", "now()", Volatility::Stable),
+            ("CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP", Volatility::Stable),
+            ("random()", "random()", Volatility::Volatile),
+            ("gen_random_uuid()", "gen_random_uuid()", Volatility::Volatile),
+            ("'x'", "'x'", Volatility::Constant),
+            ("0", "0", Volatility::Constant),
+            ("-1", "-1", Volatility::Constant),
+            ("nextval('s')", "nextval('s')", Volatility::Volatile),
+            ("nextval('s'::regclass)", "nextval('s'::regclass)", Volatility::Volatile),
+            ("'{}'::jsonb", "'{}'::jsonb", Volatility::Constant),
+            ("('a')::text", "('a')::text", Volatility::Constant),
+            ("(now())", "(now())", Volatility::Stable),
+            ("lower('A')", "lower('A')", Volatility::Constant),
+            ("my_func()", "my_func()", Volatility::Volatile),
+            ("public.uuid_generate_v4()", "public.uuid_generate_v4()", Volatility::Volatile),
+            ("1 + 2", "1 + 2", Volatility::Constant),
+            ("ARRAY[1, 2]", "ARRAY[1, 2]", Volatility::Constant),
+            ("clock_timestamp() + interval '1 day'", "clock_timestamp() + interval '1 day'", Volatility::Volatile),
+            ("coalesce(NULL, 1)", "coalesce(NULL, 1)", Volatility::Constant),
+            ("CASE WHEN true THEN 1 ELSE 2 END", "CASE WHEN true THEN 1 ELSE 2 END", Volatility::Constant),
+        ] {
+            let src = format!("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT {sql} CHECK (c IS NOT NULL)");
+            let e = default_of(&src);
+            assert_eq!(e.text, text, "{sql}");
+            assert_eq!(e.span.slice(&src), text, "{sql}");
+            assert_eq!(e.volatility, v, "{sql}");
+            assert!(!e.is_null);
+            let src = format!("ALTER TABLE t ADD COLUMN c int DEFAULT {sql} NOT NULL, ADD COLUMN d int");
+            assert_eq!(default_of_first(&src).text, text, "{sql}");
+        }
+        let e = default_of("ALTER TABLE t ADD COLUMN c int DEFAULT NULL");
+        assert!(e.is_null);
+        assert_eq!(e.text, "NULL");
+    }
+
+    fn default_of_first(src: &str) -> Expr {
+        match actions(src).remove(0).kind {
+            AlterActionKind::AddColumn { column, .. } => column.default.expect("default"),
+            a => panic!("{a:#?}"),
+        }
+    }
+
+    #[test]
+    fn add_column_flags() {
+        let src = "ALTER TABLE ONLY public.t ADD COLUMN IF NOT EXISTS id serial";
+        match one(src) {
+            Op::AlterTable { name, only, if_exists, actions } => {
+                assert!(only && !if_exists);
+                assert_eq!(name.span.slice(src), "public.t");
+                assert_eq!(name.schema.as_deref(), Some("public"));
+                match &actions[0].kind {
+                    AlterActionKind::AddColumn { column, if_not_exists } => {
+                        assert!(*if_not_exists);
+                        assert!(column.identity);
+                        assert_eq!(column.name.span.slice(src), "id");
+                        assert_eq!(column.span.slice(src), "id serial");
+                    }
+                    a => panic!("{a:#?}"),
+                }
+                assert_eq!(actions[0].span.slice(src), "ADD COLUMN IF NOT EXISTS id serial");
+            }
+            o => panic!("{o:#?}"),
+        }
+        let col = added_column("ALTER TABLE t ADD c timestamp with time zone NOT NULL");
+        assert_eq!(col.type_name.name, "timestamptz");
+        assert_eq!(col.type_name.text, "timestamp with time zone");
+        assert!(col.not_null);
+        let col = added_column("ALTER TABLE t ADD c my_enum");
+        assert_eq!(col.type_name.name, "my_enum");
+        let col = added_column("ALTER TABLE t ADD c char(3) REFERENCES x");
+        assert_eq!(col.type_name.name, "bpchar");
+        assert_eq!(col.references.map(|r| r.table.name), Some("x".to_string()));
+    }
+
+    #[test]
+    fn multi_subcommand_alter() {
+        let src = "ALTER TABLE t\n  ADD CONSTRAINT fk FOREIGN KEY (b) REFERENCES o(id) NOT VALID,\n  ADD CONSTRAINT pk PRIMARY KEY USING INDEX i,\n  ALTER COLUMN a TYPE varchar(10) USING a::varchar,\n  DROP COLUMN IF EXISTS x CASCADE,\n  ALTER COLUMN a SET NOT NULL,\n  ALTER a DROP NOT NULL,\n  ALTER COLUMN a SET DEFAULT now(),\n  ALTER COLUMN a DROP DEFAULT,\n  VALIDATE CONSTRAINT fk,\n  DROP CONSTRAINT IF EXISTS old,\n  SET (fillfactor = 70),\n  ALTER COLUMN a SET STATISTICS 100,\n  SET TABLESPACE fast,\n  SET UNLOGGED,\n  DISABLE TRIGGER ALL,\n  CLUSTER ON idx,\n  ADD CONSTRAINT ck CHECK (a > 0) NOT VALID";
+        let acts = actions(src);
+        let texts: Vec<&str> = acts.iter().map(|a| a.span.slice(src)).collect();
+        assert_eq!(texts.len(), 17);
+        assert_eq!(texts[0], "ADD CONSTRAINT fk FOREIGN KEY (b) REFERENCES o(id) NOT VALID");
+        assert_eq!(texts[3], "DROP COLUMN IF EXISTS x CASCADE");
+        match &acts[0].kind {
+            AlterActionKind::AddConstraint(c) => {
+                assert!(c.not_valid);
+                assert_eq!(c.name.as_ref().map(|n| n.span.slice(src)), Some("fk"));
+                assert_eq!(c.columns[0].span.slice(src), "b");
+                let ConstraintKind::ForeignKey { target } = &c.kind else { panic!() };
+                assert_eq!(target.span.slice(src), "REFERENCES o(id) NOT VALID");
+                assert_eq!(target.columns[0].span.slice(src), "id");
+            }
+            a => panic!("{a:#?}"),
+        }
+        match &acts[1].kind {
+            AlterActionKind::AddConstraint(c) => {
+                assert!(!c.not_valid);
+                assert_eq!(c.kind, ConstraintKind::PrimaryKey);
+                let u = c.using_index.as_ref().expect("using index");
+                assert_eq!(u.name, "i");
+                assert_eq!(u.span.slice(src), "i");
+            }
+            a => panic!("{a:#?}"),
+        }
+        match &acts[2].kind {
+            AlterActionKind::AlterColumnType { column, new_type, using, .. } => {
+                assert_eq!(column.span.slice(src), "a");
+                assert_eq!(new_type.name, "varchar");
+                assert_eq!(new_type.text, "varchar(10)");
+                assert_eq!(new_type.modifiers, vec![10]);
+                assert_eq!(using.as_ref().map(|u| u.text.as_str()), Some("a::varchar"));
+            }
+            a => panic!("{a:#?}"),
+        }
+        match &acts[3].kind {
+            AlterActionKind::DropColumn { name, if_exists, cascade } => {
+                assert!(*if_exists && *cascade);
+                assert_eq!(name.name, "x");
+                assert_eq!(name.span.slice(src), "x");
+            }
+            a => panic!("{a:#?}"),
+        }
+        assert!(matches!(&acts[4].kind, AlterActionKind::SetNotNull { column } if column.span.slice(src) == "a"));
+        assert!(matches!(&acts[5].kind, AlterActionKind::DropNotNull { column } if column.span.slice(src) == "a"));
+        match &acts[6].kind {
+            AlterActionKind::SetDefault { column, expr } => {
+                assert_eq!(column.name, "a");
+                assert_eq!(expr.text, "now()");
+                assert_eq!(expr.volatility, Volatility::Stable);
+            }
+            a => panic!("{a:#?}"),
+        }
+        assert!(matches!(&acts[7].kind, AlterActionKind::DropDefault { .. }));
+        assert!(matches!(&acts[8].kind, AlterActionKind::ValidateConstraint { name } if name.span.slice(src) == "fk"));
+        assert!(matches!(
+            &acts[9].kind,
+            AlterActionKind::DropConstraint { name, if_exists: true, cascade: false } if name.span.slice(src) == "old"
+        ));
+        assert_eq!(acts[10].kind, AlterActionKind::SetOption);
+        assert_eq!(acts[11].kind, AlterActionKind::SetOption);
+        assert_eq!(acts[12].kind, AlterActionKind::SetTablespace);
+        assert_eq!(acts[13].kind, AlterActionKind::SetLogged { logged: false });
+        assert_eq!(acts[14].kind, AlterActionKind::EnableDisableTrigger);
+        assert_eq!(acts[15].kind, AlterActionKind::Other { kind: "AT_ClusterOn".into() });
+        match &acts[16].kind {
+            AlterActionKind::AddConstraint(c) => {
+                assert!(c.not_valid);
+                assert!(matches!(&c.kind, ConstraintKind::Check { expr } if expr.text == "a > 0"));
+                assert_eq!(c.span.slice(src), "CONSTRAINT ck CHECK (a > 0) NOT VALID");
+            }
+            a => panic!("{a:#?}"),
+        }
+    }
+
+    #[test]
+    fn constraints_in_alter() {
+        match action("ALTER TABLE t ADD UNIQUE (a, b)") {
+            AlterActionKind::AddConstraint(c) => {
+                assert_eq!(c.kind, ConstraintKind::Unique);
+                assert!(!c.not_valid);
+                assert_eq!(c.columns.len(), 2);
+            }
+            a => panic!("{a:#?}"),
+        }
+        match action("ALTER TABLE t ADD CONSTRAINT nn NOT NULL a") {
+            AlterActionKind::AddConstraint(c) => {
+                assert_eq!(c.kind, ConstraintKind::NotNull);
+                assert_eq!(c.columns[0].name, "a");
+            }
+            a => panic!("{a:#?}"),
+        }
+        match action("ALTER TABLE t ADD CONSTRAINT ex EXCLUDE USING gist (r WITH &&)") {
+            AlterActionKind::AddConstraint(c) => {
+                assert_eq!(c.kind, ConstraintKind::Exclusion);
+                assert_eq!(c.columns[0].name, "r");
+            }
+            a => panic!("{a:#?}"),
+        }
+    }
+
+    #[test]
+    fn partitions() {
+        match action("ALTER TABLE p ATTACH PARTITION s.p1 FOR VALUES IN (1)") {
+            AlterActionKind::AttachPartition { partition } => assert_eq!(partition.display(), "s.p1"),
+            a => panic!("{a:#?}"),
+        }
+        match action("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY") {
+            AlterActionKind::DetachPartition { partition, concurrently } => {
+                assert!(concurrently);
+                assert_eq!(partition.name, "p1");
+            }
+            a => panic!("{a:#?}"),
+        }
+        assert!(matches!(
+            action("ALTER TABLE p DETACH PARTITION p1"),
+            AlterActionKind::DetachPartition { concurrently: false, .. }
+        ));
+    }
+
+    #[test]
+    fn renames() {
+        let src = "ALTER TABLE IF EXISTS a RENAME TO b";
+        match one(src) {
+            Op::RenameTable { from, to } => {
+                assert_eq!(from.name, "a");
+                assert_eq!(to.name, "b");
+                assert_eq!(to.span.slice(src), "b");
+            }
+            o => panic!("{o:#?}"),
+        }
+        let src = "ALTER TABLE t RENAME COLUMN a TO b";
+        match one(src) {
+            Op::AlterTable { actions, .. } => {
+                assert_eq!(actions[0].span.slice(src), "RENAME COLUMN a TO b");
+                match &actions[0].kind {
+                    AlterActionKind::RenameColumn { from, to } => {
+                        assert_eq!(from.span.slice(src), "a");
+                        assert_eq!(to.span.slice(src), "b");
+                    }
+                    a => panic!("{a:#?}"),
+                }
+            }
+            o => panic!("{o:#?}"),
+        }
+        assert!(matches!(
+            action("ALTER TABLE t RENAME CONSTRAINT a TO b"),
+            AlterActionKind::RenameConstraint { from, to } if from.name == "a" && to.name == "b"
+        ));
+        match one("ALTER INDEX s.i RENAME TO j") {
+            Op::RenameObject { kind, from, to } => {
+                assert_eq!(kind, ObjectKind::Index);
+                assert_eq!(from.display(), "s.i");
+                assert_eq!(to.name, "j");
+            }
+            o => panic!("{o:#?}"),
+        }
+        assert!(
+            matches!(one("ALTER SCHEMA a RENAME TO b"), Op::RenameObject { kind: ObjectKind::Schema, from, .. } if from.name == "a")
+        );
+        assert!(
+            matches!(one("ALTER TYPE s.e RENAME TO f"), Op::RenameObject { kind: ObjectKind::Type, from, .. } if from.display() == "s.e")
+        );
+        assert!(matches!(one("ALTER VIEW v RENAME TO w"), Op::RenameObject { kind: ObjectKind::View, .. }));
+    }
+
+    #[test]
+    fn create_index() {
+        let src =
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx ON s.t USING btree (a, lower(b), (c + 1)) WHERE d";
+        match one(src) {
+            Op::CreateIndex {
+                name,
+                table,
+                unique,
+                concurrently,
+                if_not_exists,
+                columns,
+                has_where,
+                keyword_span,
+                ..
+            } => {
+                assert!(unique && concurrently && if_not_exists && has_where);
+                assert_eq!(name.as_ref().map(|n| n.span.slice(src)), Some("idx"));
+                assert_eq!(table.display(), "s.t");
+                assert_eq!(keyword_span.slice(src), "CREATE UNIQUE INDEX");
+                let spans: Vec<&str> = columns.iter().map(|c| c.span.slice(src)).collect();
+                assert_eq!(spans, ["a", "lower(b)", "(c + 1)"]);
+                assert_eq!(columns[0].name.as_ref().map(|n| n.name.as_str()), Some("a"));
+                assert!(columns[1].name.is_none());
+            }
+            o => panic!("{o:#?}"),
+        }
+        let src = "create index on t (a)";
+        match one(src) {
+            Op::CreateIndex { name, keyword_span, concurrently, unique, has_where, .. } => {
+                assert!(name.is_none() && !concurrently && !unique && !has_where);
+                assert_eq!(keyword_span.slice(src), "create index");
+            }
+            o => panic!("{o:#?}"),
+        }
+    }
+
+    #[test]
+    fn drops() {
+        let src = "DROP INDEX CONCURRENTLY IF EXISTS a, s.b CASCADE";
+        match one(src) {
+            Op::DropIndex { names, concurrently, if_exists, cascade, keyword_span, .. } => {
+                assert!(concurrently && if_exists && cascade);
+                assert_eq!(keyword_span.slice(src), "DROP INDEX");
+                assert_eq!(names.iter().map(|n| n.span.slice(src)).collect::<Vec<_>>(), ["a", "s.b"]);
+                assert_eq!(names[1].schema.as_deref(), Some("s"));
+            }
+            o => panic!("{o:#?}"),
+        }
+        let src = "DROP TABLE t, u";
+        match one(src) {
+            Op::Drop { kind, names, if_exists, cascade } => {
+                assert_eq!(kind, ObjectKind::Table);
+                assert!(!if_exists && !cascade);
+                assert_eq!(names.iter().map(|n| n.span.slice(src)).collect::<Vec<_>>(), ["t", "u"]);
+            }
+            o => panic!("{o:#?}"),
+        }
+        for (sql, kind) in [
+            ("DROP VIEW v", ObjectKind::View),
+            ("DROP MATERIALIZED VIEW v", ObjectKind::MaterializedView),
+            ("DROP SEQUENCE s", ObjectKind::Sequence),
+            ("DROP SCHEMA s CASCADE", ObjectKind::Schema),
+            ("DROP TYPE e", ObjectKind::Type),
+            ("DROP DOMAIN d", ObjectKind::Type),
+            ("DROP FUNCTION f(int)", ObjectKind::Function),
+            ("DROP PROCEDURE p()", ObjectKind::Procedure),
+            ("DROP TRIGGER tg ON t", ObjectKind::Trigger),
+            ("DROP EXTENSION x", ObjectKind::Extension),
+            ("DROP DATABASE d", ObjectKind::Database),
+            ("DROP POLICY p ON t", ObjectKind::Other),
+        ] {
+            match one(sql) {
+                Op::Drop { kind: k, names, .. } => {
+                    assert_eq!(k, kind, "{sql}");
+                    assert_eq!(names.len(), 1, "{sql}");
+                    assert!(!names[0].name.is_empty());
+                }
+                o => panic!("{sql}: {o:#?}"),
+            }
+        }
+        match one("DROP TRIGGER tg ON t") {
+            Op::Drop { names, .. } => assert_eq!(names[0].display(), "tg"),
+            o => panic!("{o:#?}"),
+        }
+    }
+
+    #[test]
+    fn creates() {
+        for (sql, kind, name, ine, orr) in [
+            ("CREATE OR REPLACE VIEW v AS SELECT 1", ObjectKind::View, "v", false, true),
+            ("CREATE SCHEMA IF NOT EXISTS s", ObjectKind::Schema, "s", true, false),
+            ("CREATE SEQUENCE IF NOT EXISTS s.q", ObjectKind::Sequence, "s.q", true, false),
+            ("CREATE TYPE e AS ENUM ('a')", ObjectKind::Type, "e", false, false),
+            ("CREATE TYPE c AS (a int)", ObjectKind::Type, "c", false, false),
+            ("CREATE DOMAIN d AS int", ObjectKind::Type, "d", false, false),
+            (
+                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'",
+                ObjectKind::Function,
+                "f",
+                false,
+                true,
+            ),
+            ("CREATE PROCEDURE p() LANGUAGE sql AS 'select 1'", ObjectKind::Procedure, "p", false, false),
+            (
+                "CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+                ObjectKind::Trigger,
+                "tg",
+                false,
+                false,
+            ),
+            ("CREATE EXTENSION IF NOT EXISTS pgcrypto", ObjectKind::Extension, "pgcrypto", true, false),
+        ] {
+            match one(sql) {
+                Op::Create { kind: k, name: n, if_not_exists, or_replace } => {
+                    assert_eq!(k, kind, "{sql}");
+                    let n = n.expect("name");
+                    assert_eq!(n.display(), name, "{sql}");
+                    assert_eq!(n.span.slice(sql), name, "{sql}");
+                    assert_eq!((if_not_exists, or_replace), (ine, orr), "{sql}");
+                }
+                o => panic!("{sql}: {o:#?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn alter_enum() {
+        assert!(matches!(
+            one("ALTER TYPE s.mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'"),
+            Op::AlterEnumAddValue { type_name, value, if_not_exists: true, positioned: true }
+                if type_name.display() == "s.mood" && value == "meh"
+        ));
+        assert!(matches!(
+            one("ALTER TYPE mood ADD VALUE 'meh'"),
+            Op::AlterEnumAddValue { if_not_exists: false, positioned: false, .. }
+        ));
+    }
+
+    #[test]
+    fn transactions_and_set() {
+        let o = ops("BEGIN; START TRANSACTION; SAVEPOINT a; RELEASE SAVEPOINT a; ROLLBACK TO SAVEPOINT a; COMMIT; END; ROLLBACK; ABORT; PREPARE TRANSACTION 'x'");
+        let kinds: Vec<TransactionOp> = o
+            .into_iter()
+            .map(|o| match o {
+                Op::Transaction(t) => t,
+                o => panic!("{o:#?}"),
+            })
+            .collect();
+        use TransactionOp::*;
+        assert_eq!(
+            kinds,
+            [Begin, Begin, Savepoint, ReleaseSavepoint, RollbackToSavepoint, Commit, Commit, Rollback, Rollback, Other]
+        );
+        let set = |sql: &str| match one(sql) {
+            Op::Set { name, value, local } => (name, value, local),
+            o => panic!("{o:#?}"),
+        };
+        assert_eq!(set("SET lock_timeout = '5s'"), ("lock_timeout".into(), "5s".into(), false));
+        assert_eq!(set("SET LOCAL statement_timeout TO 0"), ("statement_timeout".into(), "0".into(), true));
+        assert_eq!(set("SET SESSION lock_timeout TO DEFAULT"), ("lock_timeout".into(), "default".into(), false));
+        assert_eq!(set("RESET lock_timeout"), ("lock_timeout".into(), "default".into(), false));
+        assert_eq!(set("SET search_path = a, \"B\""), ("search_path".into(), "a, B".into(), false));
+        assert_eq!(set("SET x.y = 1.5").1, "1.5");
+    }
+
+    #[test]
+    fn dml() {
+        let dml = |sql: &str| match one(sql) {
+            Op::Dml { kind, table, has_where, .. } => (kind, table.map(|t| t.display()), has_where),
+            o => panic!("{o:#?}"),
+        };
+        assert_eq!(dml("UPDATE t SET a = 1"), (DmlKind::Update, Some("t".into()), false));
+        assert_eq!(dml("UPDATE s.t SET a = 1 WHERE b"), (DmlKind::Update, Some("s.t".into()), true));
+        assert_eq!(dml("DELETE FROM t"), (DmlKind::Delete, Some("t".into()), false));
+        assert_eq!(dml("DELETE FROM t WHERE a = 1"), (DmlKind::Delete, Some("t".into()), true));
+        assert_eq!(dml("INSERT INTO t VALUES (1)"), (DmlKind::Insert, Some("t".into()), false));
+        assert_eq!(dml("SELECT 1"), (DmlKind::Select, None, false));
+        assert_eq!(dml("SELECT * FROM t WHERE a"), (DmlKind::Select, Some("t".into()), true));
+        assert_eq!(dml("COPY t FROM stdin").0, DmlKind::Copy);
+        assert_eq!(dml("MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE").0, DmlKind::Merge);
+        assert_eq!(dml("WITH x AS (SELECT 1) UPDATE t SET a = 1").0, DmlKind::Update);
+    }
+
+    #[test]
+    fn maintenance() {
+        assert!(
+            matches!(one("REINDEX INDEX CONCURRENTLY i"), Op::Reindex { concurrently: true, target: Some(t) } if t.name == "i")
+        );
+        assert!(matches!(one("REINDEX (CONCURRENTLY) TABLE t"), Op::Reindex { concurrently: true, .. }));
+        assert!(matches!(one("REINDEX TABLE t"), Op::Reindex { concurrently: false, .. }));
+        assert!(matches!(one("REINDEX SCHEMA s"), Op::Reindex { target: Some(t), .. } if t.name == "s"));
+        assert!(
+            matches!(one("VACUUM FULL t"), Op::Vacuum { full: true, tables } if tables.len() == 1 && tables[0].name == "t")
+        );
+        assert!(matches!(one("VACUUM (FULL, ANALYZE) t, u"), Op::Vacuum { full: true, tables } if tables.len() == 2));
+        assert!(matches!(one("VACUUM (FULL false) t"), Op::Vacuum { full: false, .. }));
+        assert!(matches!(one("VACUUM t"), Op::Vacuum { full: false, .. }));
+        assert_eq!(one("ANALYZE t"), Op::Other { kind: "Analyze".into() });
+        assert!(matches!(one("CLUSTER t USING i"), Op::Cluster { table: Some(t) } if t.name == "t"));
+        assert!(matches!(one("CLUSTER"), Op::Cluster { table: None }));
+        assert_eq!(
+            one("LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE"),
+            Op::LockTable {
+                tables: vec![QualifiedName { schema: None, name: "t".into(), span: crate::Span::new(11, 12) }],
+                mode: "SHARE ROW EXCLUSIVE".into()
+            }
+        );
+        assert!(matches!(one("LOCK t"), Op::LockTable { mode, .. } if mode == "ACCESS EXCLUSIVE"));
+        assert!(matches!(one("TRUNCATE a, b CASCADE"), Op::Truncate { tables, cascade: true } if tables.len() == 2));
+        assert!(matches!(one("TRUNCATE a"), Op::Truncate { cascade: false, .. }));
+        assert_eq!(one("DO $$ BEGIN END $$"), Op::DoBlock);
+    }
+
+    #[test]
+    fn others() {
+        assert_eq!(one("GRANT SELECT ON t TO r"), Op::Other { kind: "GrantStmt".into() });
+        assert_eq!(one("COMMENT ON TABLE t IS 'x'"), Op::Other { kind: "CommentStmt".into() });
+        assert_eq!(one("ALTER TABLE t SET SCHEMA s"), Op::Other { kind: "AlterObjectSchemaStmt".into() });
+        assert_eq!(one("ALTER INDEX i SET TABLESPACE x"), Op::Other { kind: "AlterIndex".into() });
+        assert_eq!(one("REFRESH MATERIALIZED VIEW mv"), Op::Other { kind: "RefreshMatViewStmt".into() });
+        assert_eq!(one("SHOW lock_timeout"), Op::Other { kind: "VariableShowStmt".into() });
+    }
+
+    #[test]
+    fn clause_spans_fall_back_and_comments() {
+        let src = "ALTER TABLE t -- why\n  DROP COLUMN a, /* x */ DROP COLUMN \"B\"";
+        let acts = actions(src);
+        assert_eq!(acts[0].span.slice(src), "DROP COLUMN a");
+        assert_eq!(acts[1].span.slice(src), "DROP COLUMN \"B\"");
+        match &acts[1].kind {
+            AlterActionKind::DropColumn { name, .. } => {
+                assert_eq!(name.name, "B");
+                assert_eq!(name.span.slice(src), "\"B\"");
+            }
+            a => panic!("{a:#?}"),
+        }
+        // A column named like a keyword.
+        let src = "ALTER TABLE t DROP COLUMN drop";
+        match action(src) {
+            AlterActionKind::DropColumn { name, .. } => assert_eq!(name.span.start, 26),
+            a => panic!("{a:#?}"),
+        }
+    }
+
+    #[test]
+    fn multiple_statements_keep_their_spans() {
+        let src = "SELECT 1; ALTER TABLE t ADD COLUMN a int DEFAULT random(); CREATE INDEX i ON t (a);";
+        let f = parse(src);
+        assert_eq!(f.statements.len(), 3);
+        match &f.statements[1].ops[0] {
+            Op::AlterTable { actions, .. } => match &actions[0].kind {
+                AlterActionKind::AddColumn { column, .. } => {
+                    let d = column.default.as_ref().expect("default");
+                    assert_eq!(d.span.slice(src), "random()");
+                    assert_eq!(d.volatility, Volatility::Volatile);
+                }
+                a => panic!("{a:#?}"),
+            },
+            o => panic!("{o:#?}"),
+        }
+        match &f.statements[2].ops[0] {
+            Op::CreateIndex { keyword_span, .. } => assert_eq!(keyword_span.slice(src), "CREATE INDEX"),
+            o => panic!("{o:#?}"),
+        }
+    }
+
+    #[test]
+    fn deep_expressions_are_volatile_not_fatal() {
+        // The walker gives up past its depth limit instead of recursing on.
+        let mut n = pb::node::Node::AConst(pb::AConst { isnull: false, location: 0, val: None });
+        for _ in 0..(super::MAX_DEPTH + 50) {
+            n = pb::node::Node::TypeCast(Box::new(pb::TypeCast {
+                arg: Some(Box::new(pb::Node { node: Some(n) })),
+                type_name: None,
+                location: 0,
+            }));
+        }
+        assert_eq!(super::volatility(&n, 0), Volatility::Volatile);
+        // Moderately nested input goes through the whole pipeline.
+        let src = format!("ALTER TABLE t ADD COLUMN c int DEFAULT {}1{}", "(".repeat(200), ")".repeat(200));
+        let e = default_of(&src);
+        assert_eq!(e.volatility, Volatility::Constant);
+        assert_eq!(e.span.slice(&src), src.split("DEFAULT ").nth(1).unwrap_or(""));
+        let src = format!("ALTER TABLE t ADD COLUMN c int DEFAULT {}", vec!["1"; 20].join(" + "));
+        assert_eq!(default_of(&src).text, vec!["1"; 20].join(" + "));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for sql in [
+            "CREATE TABLE t ()",
+            "CREATE TABLE p1 PARTITION OF p (a WITH OPTIONS NOT NULL) FOR VALUES IN (1)",
+            "ALTER TABLE t ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
+            "ALTER TABLE t OWNER TO x",
+            "ALTER TABLE t ALTER COLUMN a SET EXPRESSION AS (1)",
+            "ALTER TABLE t INHERIT u",
+            "ALTER TABLE t REPLICA IDENTITY FULL",
+            "ALTER TABLE t SET ACCESS METHOD heap",
+            "CREATE TABLE t (a int) PARTITION BY RANGE (a)",
+            "CREATE FOREIGN TABLE f (a int) SERVER s",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "SET TIME ZONE 'UTC'",
+            "RESET ALL",
+            "CREATE AGGREGATE a (int) (sfunc = f, stype = int)",
+            "ALTER TYPE e RENAME VALUE 'a' TO 'b'",
+            "EXPLAIN UPDATE t SET a = 1",
+            "CALL p()",
+            "CREATE TABLE t (a int DEFAULT (SELECT 1))",
+            "CREATE STATISTICS s ON a, b FROM t",
+            "PREPARE q AS SELECT 1",
+            "SELECT 1 UNION SELECT 2",
+        ] {
+            let f = parse_file(sql, Dialect::Postgres);
+            assert!(f.statements.iter().all(|s| s.is_parsed()), "{sql}");
+            assert!(f.statements.iter().all(|s| !s.ops.is_empty()), "{sql}");
+        }
+        assert_eq!(action("ALTER TABLE t OWNER TO x"), AlterActionKind::Other { kind: "AT_ChangeOwner".into() });
+        assert_eq!(one("SET TIME ZONE 'UTC'"), Op::Set { name: "timezone".into(), value: "UTC".into(), local: false });
+    }
 }

@@ -1,0 +1,246 @@
+use crate::declare_rule;
+use crate::rule::{OpRef, Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
+use sluice_core::lexer::Token;
+use sluice_core::{Applicability, Dialect, Edit, Fix, PgVersion, Span, Statement};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `CREATE TABLE`, `CREATE INDEX`, `CREATE SCHEMA`, `CREATE SEQUENCE`,
+    /// `CREATE EXTENSION` (and MySQL `CREATE DATABASE`) without `IF NOT EXISTS`, and on
+    /// PostgreSQL `ALTER TABLE ... ADD COLUMN` without `IF NOT EXISTS`.
+    ///
+    /// Only forms the target server accepts are flagged: MySQL has no `IF NOT EXISTS` for
+    /// `CREATE INDEX` or `ADD COLUMN` (MariaDB has both, and they are flagged there). Objects
+    /// dropped earlier in the same file are not flagged: `DROP TABLE IF EXISTS x;` followed by
+    /// `CREATE TABLE x (...)` already runs twice without error.
+    ///
+    /// ## Why it is bad
+    /// Migrations get run again: MySQL commits every DDL statement on its own, so a migration
+    /// that fails halfway leaves its first statements applied, and the retry stops at the first
+    /// `CREATE` with "already exists". On PostgreSQL the same happens after a manual fix-up, a
+    /// tool that runs the file outside a transaction, or a `CREATE INDEX CONCURRENTLY` that
+    /// failed. An unnamed index is worse: every run silently adds another copy of it.
+    ///
+    /// ## Example
+    /// ```sql
+    /// CREATE TABLE invoices (id bigint PRIMARY KEY, total numeric(12,2) NOT NULL);
+    /// CREATE INDEX invoices_total_idx ON invoices (total);
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```sql
+    /// CREATE TABLE IF NOT EXISTS invoices (id bigint PRIMARY KEY, total numeric(12,2) NOT NULL);
+    /// CREATE INDEX IF NOT EXISTS invoices_total_idx ON invoices (total);
+    /// ```
+    /// `IF NOT EXISTS` only checks the name: an existing object with a different definition is
+    /// kept as it is. The fix inserts `IF NOT EXISTS`; an unnamed index needs a name first.
+    pub struct CreateWithoutIfNotExists {
+        name: "create-without-if-not-exists",
+        dialects: [Postgres, MySql],
+        category: Idempotency,
+        severity: Warning,
+        fix: Safe,
+    }
+}
+
+/// The last code token of `stmt` that ends at or before `offset`, when it is one of `keywords`.
+pub(super) fn keyword_before(cx: &RuleContext<'_>, stmt: &Statement, offset: usize, keywords: &[&str]) -> Option<Token> {
+    let tok = cx.file.statement_tokens(stmt).iter().filter(|t| !t.is_comment() && t.span.end <= offset).last()?;
+    keywords.iter().any(|k| tok.is_word(cx.text(), k)).then_some(*tok)
+}
+
+/// Operations of the statements before statement `index`.
+pub(super) fn earlier<'a>(cx: &'a RuleContext<'a>, index: usize) -> impl Iterator<Item = OpRef<'a>> + 'a {
+    cx.ops().take_while(move |o| o.index < index)
+}
+
+fn same_kind(a: ObjectKind, b: ObjectKind) -> bool {
+    let norm = |k| if k == ObjectKind::Database { ObjectKind::Schema } else { k };
+    norm(a) == norm(b)
+}
+
+/// True when an earlier statement dropped an object of this kind and name.
+fn dropped_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName, index: usize) -> bool {
+    earlier(cx, index).any(|o| match o.op {
+        Op::Drop { kind: k, names, .. } => same_kind(*k, kind) && names.iter().any(|n| n.same_object(name)),
+        Op::DropIndex { names, .. } => kind == ObjectKind::Index && names.iter().any(|n| n.same_object(name)),
+        _ => false,
+    })
+}
+
+/// True when an earlier statement dropped column `column` of `table` (or the table).
+fn column_dropped_earlier(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, index: usize) -> bool {
+    dropped_earlier(cx, ObjectKind::Table, table, index)
+        || earlier(cx, index).any(|o| match o.op {
+            Op::AlterTable { name, actions, .. } if name.same_object(table) => actions.iter().any(
+                |a| matches!(&a.kind, AlterActionKind::DropColumn { name: c, .. } if c.name.eq_ignore_ascii_case(column)),
+            ),
+            _ => false,
+        })
+}
+
+/// What the target server accepts `IF NOT EXISTS` on.
+struct Support {
+    index: bool,
+    add_column: bool,
+    schema: bool,
+    sequence: bool,
+    extension: bool,
+    database: bool,
+}
+
+fn support(cx: &RuleContext<'_>) -> Support {
+    match cx.dialect() {
+        Dialect::Postgres => {
+            let pg = cx.fcx.settings.pg_version;
+            Support {
+                index: pg >= PgVersion::new(9, 5),
+                add_column: pg >= PgVersion::new(9, 6),
+                schema: pg >= PgVersion::new(9, 3),
+                sequence: pg >= PgVersion::new(9, 5),
+                extension: true,
+                database: false,
+            }
+        }
+        Dialect::MySql => {
+            let v = cx.fcx.settings.mysql_version;
+            Support {
+                index: v.mariadb_at_least(10, 1),
+                add_column: v.mariadb_at_least(10, 0),
+                schema: true,
+                sequence: v.mariadb_at_least(10, 3),
+                extension: false,
+                database: true,
+            }
+        }
+    }
+}
+
+fn rerun_note(cx: &RuleContext<'_>) -> &'static str {
+    match cx.dialect() {
+        Dialect::MySql => "MySQL commits each DDL statement, so a retry after a partial failure stops here",
+        Dialect::Postgres => "a re-run after a partial failure or a manual fix-up stops here",
+    }
+}
+
+impl Rule for CreateWithoutIfNotExists {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let sup = support(cx);
+        for o in cx.ops() {
+            match o.op {
+                Op::CreateTable { name, if_not_exists: false, temporary: false, .. } => {
+                    if dropped_earlier(cx, ObjectKind::Table, name, o.index) {
+                        continue;
+                    }
+                    let kw = keyword_before(cx, o.stmt, name.span.start, &["table"]);
+                    report(cx, out, &o, name.span, "table", &name.display(), kw);
+                }
+                Op::CreateIndex { name, table, if_not_exists: false, keyword_span, .. } if sup.index => match name {
+                    Some(ident) => {
+                        let q = QualifiedName { schema: table.schema.clone(), name: ident.name.clone(), span: ident.span };
+                        if dropped_earlier(cx, ObjectKind::Index, &q, o.index) {
+                            continue;
+                        }
+                        let kw = keyword_before(cx, o.stmt, ident.span.start, &["index", "concurrently"]);
+                        report(cx, out, &o, ident.span, "index", &ident.name, kw);
+                    }
+                    None => {
+                        let d = out.report(
+                            o.stmt,
+                            *keyword_span,
+                            format!(
+                                "this unnamed index on `{}` is created again, under a new name, every time the migration runs",
+                                table.display()
+                            ),
+                        );
+                        d.help = Some("give the index a name and add `IF NOT EXISTS`".into());
+                    }
+                },
+                Op::Create { kind, name, if_not_exists: false, or_replace: false } => {
+                    let (what, keyword, supported) = match kind {
+                        ObjectKind::Schema => ("schema", "schema", sup.schema),
+                        ObjectKind::Database => ("database", "database", sup.database),
+                        ObjectKind::Sequence => ("sequence", "sequence", sup.sequence),
+                        ObjectKind::Extension => ("extension", "extension", sup.extension),
+                        _ => continue,
+                    };
+                    if !supported {
+                        continue;
+                    }
+                    let (span, display, kw) = match name {
+                        Some(n) => {
+                            if dropped_earlier(cx, *kind, n, o.index) {
+                                continue;
+                            }
+                            (n.span, n.display(), keyword_before(cx, o.stmt, n.span.start, &[keyword]))
+                        }
+                        None => (o.stmt.span, String::new(), None),
+                    };
+                    report(cx, out, &o, span, what, &display, kw);
+                }
+                Op::AlterTable { name, actions, .. } if sup.add_column => {
+                    for a in actions {
+                        let AlterActionKind::AddColumn { column, if_not_exists: false } = &a.kind else { continue };
+                        if column_dropped_earlier(cx, name, &column.name.name, o.index) {
+                            continue;
+                        }
+                        let kw = keyword_before(cx, o.stmt, column.name.span.start, &["column", "add"]);
+                        let d = out.report(
+                            o.stmt,
+                            column.name.span,
+                            format!(
+                                "adding column `{}` to `{}` without `IF NOT EXISTS` fails if the migration runs again: {}",
+                                column.name.name,
+                                name.display(),
+                                rerun_note(cx)
+                            ),
+                        );
+                        d.help = Some("write `ADD COLUMN IF NOT EXISTS`".into());
+                        if let Some(kw) = kw {
+                            let text = if kw.is_word(cx.text(), "add") { " COLUMN IF NOT EXISTS" } else { " IF NOT EXISTS" };
+                            d.fix = Some(Fix {
+                                description: "Add IF NOT EXISTS".into(),
+                                applicability: Applicability::Safe,
+                                edits: vec![Edit::insert(kw.span.end, text)],
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn report(
+    cx: &RuleContext<'_>,
+    out: &mut Reporter,
+    o: &OpRef<'_>,
+    span: Span,
+    what: &str,
+    name: &str,
+    keyword: Option<Token>,
+) {
+    let named = if name.is_empty() { String::new() } else { format!(" `{name}`") };
+    let d = out.report(
+        o.stmt,
+        span,
+        format!(
+            "creating {what}{named} without `IF NOT EXISTS` fails if the migration runs again: {}",
+            rerun_note(cx)
+        ),
+    );
+    d.help = Some(format!("write `CREATE {} IF NOT EXISTS`", what.to_ascii_uppercase()));
+    if let Some(kw) = keyword {
+        d.fix = Some(Fix {
+            description: "Add IF NOT EXISTS".into(),
+            applicability: Applicability::Safe,
+            edits: vec![Edit::insert(kw.span.end, " IF NOT EXISTS")],
+        });
+    }
+}

@@ -1,0 +1,162 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName, TransactionOp};
+use sluice_core::{Applicability, Edit, Fix, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags the first statement of a file that needs a strong lock on a table that existed
+    /// before the migration (`ALTER TABLE`, `CREATE INDEX` or `DROP INDEX` without
+    /// `CONCURRENTLY`, `TRUNCATE`, `DROP TABLE`, renames, `REINDEX`, `VACUUM FULL`, `CLUSTER`,
+    /// `LOCK TABLE`) when no `SET lock_timeout` ran before it. It reports once per file.
+    ///
+    /// ## Why it is bad
+    /// A lock request waits for every transaction that holds a conflicting lock, for example a
+    /// long report still reading the table. While it waits in the queue, every later request that
+    /// conflicts with it waits behind it: for an ACCESS EXCLUSIVE request that is every query on
+    /// the table, plain SELECTs included. `lock_timeout` is 0 (wait forever) by default, so one
+    /// slow query turns a migration that takes milliseconds into an outage.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders ADD COLUMN note text;
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```sql
+    /// SET lock_timeout = '5s';
+    /// ALTER TABLE orders ADD COLUMN note text;
+    /// ```
+    /// and retry the migration when it times out. The fix inserts the `SET` at the top of the
+    /// file (after an opening `BEGIN`, so it applies inside the transaction).
+    pub struct DdlWithoutLockTimeout {
+        name: "ddl-without-lock-timeout",
+        dialects: [Postgres],
+        category: Locking,
+        severity: Warning,
+        fix: Safe,
+    }
+}
+
+/// The lock a statement needs on a pre-existing table, and that table (when known).
+fn strong_lock<'a>(cx: &RuleContext<'a>, op: &'a Op, at: usize) -> Option<(String, Option<&'a QualifiedName>)> {
+    const AEL: &str = "an ACCESS EXCLUSIVE";
+    const SHARE: &str = "a SHARE";
+    let old = |n: &QualifiedName| !cx.is_new_table(n, at);
+    let first_old = |names: &'a [QualifiedName]| names.iter().find(|n| old(n));
+    let any_or_all = |names: &'a [QualifiedName]| -> Option<Option<&'a QualifiedName>> {
+        if names.is_empty() {
+            Some(None)
+        } else {
+            first_old(names).map(Some)
+        }
+    };
+    let lock = match op {
+        Op::AlterTable { name, actions, .. } if old(name) => {
+            // VALIDATE CONSTRAINT only takes SHARE UPDATE EXCLUSIVE: ordinary traffic does not queue behind it.
+            let weak = actions.iter().all(|a| matches!(a.kind, AlterActionKind::ValidateConstraint { .. }));
+            (!weak).then_some((AEL, Some(name)))
+        }
+        Op::CreateIndex { table, concurrently: false, .. } if old(table) => Some((SHARE, Some(table))),
+        Op::DropIndex { concurrently: false, names, .. } if !names.is_empty() => Some((AEL, None)),
+        Op::Truncate { tables, .. } => first_old(tables).map(|t| (AEL, Some(t))),
+        Op::Drop { kind: ObjectKind::Table, names, .. } => first_old(names).map(|t| (AEL, Some(t))),
+        Op::RenameTable { from, .. } if old(from) => Some((AEL, Some(from))),
+        Op::Reindex { concurrently: false, target } => match target {
+            Some(t) if !old(t) => None,
+            t => Some((SHARE, t.as_ref())),
+        },
+        Op::Vacuum { full: true, tables } => any_or_all(tables).map(|t| (AEL, t)),
+        Op::Cluster { table } => match table {
+            Some(t) if !old(t) => None,
+            t => Some((AEL, t.as_ref())),
+        },
+        Op::LockTable { tables, mode } => {
+            let m = mode.trim().to_ascii_uppercase();
+            return match m.as_str() {
+                "" | "ACCESS EXCLUSIVE" => first_old(tables).map(|t| (AEL.to_string(), Some(t))),
+                "EXCLUSIVE" => first_old(tables).map(|t| ("an EXCLUSIVE".to_string(), Some(t))),
+                "SHARE" | "SHARE ROW EXCLUSIVE" => first_old(tables).map(|t| (format!("a {m}"), Some(t))),
+                _ => None,
+            };
+        }
+        _ => None,
+    };
+    lock.map(|(l, t)| (l.to_string(), t))
+}
+
+impl Rule for DdlWithoutLockTimeout {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let mut flagged: Option<(usize, String, Option<&QualifiedName>)> = None;
+        let mut later = 0usize;
+        for o in cx.ops() {
+            if o.ctx.lock_timeout_set {
+                continue;
+            }
+            let Some((lock, table)) = strong_lock(cx, o.op, o.index) else { continue };
+            match flagged {
+                None => flagged = Some((o.index, lock, table)),
+                Some((i, ..)) if i != o.index => later += 1,
+                Some(_) => {}
+            }
+        }
+        let Some((index, lock, table)) = flagged else { return };
+        let Some(stmt) = cx.file.statements.get(index) else { return };
+
+        // Point at the statement up to the table name (`ALTER TABLE orders`), or its first words.
+        let span = match table {
+            Some(t) if t.span.start >= stmt.span.start && t.span.end <= stmt.span.end && !t.span.is_empty() => {
+                Span::new(stmt.span.start, t.span.end)
+            }
+            _ => {
+                let toks = cx.file.statement_tokens(stmt);
+                let words: Vec<_> = toks.iter().filter(|t| !t.is_comment()).take(2).collect();
+                match (words.first(), words.last()) {
+                    (Some(a), Some(b)) => a.span.cover(b.span),
+                    _ => stmt.span,
+                }
+            }
+        };
+        let target = table.map_or_else(|| "the table".to_string(), |t| format!("`{}`", t.display()));
+        let more = match later {
+            0 => String::new(),
+            1 => " (and 1 later statement)".to_string(),
+            n => format!(" (and {n} later statements)"),
+        };
+        let d = out.report(
+            stmt,
+            span,
+            format!("this statement needs {lock} lock on {target} and no `lock_timeout` is set{more}"),
+        );
+        d.help = Some(format!(
+            "put `SET lock_timeout = '5s';` before it and retry on timeout: while this lock request waits behind \
+             a long-running query, every later query on {target} (plain SELECTs included for ACCESS EXCLUSIVE) \
+             queues behind it"
+        ));
+
+        // Insert at the top of the file, after an opening BEGIN; right before the statement when an
+        // earlier SET lock_timeout (to 0) would override it.
+        let resets = cx.ops().take_while(|o| o.index < index).any(|o| {
+            matches!(o.op, Op::Set { name, .. } if name.rsplit('.').next().is_some_and(|n| n.eq_ignore_ascii_case("lock_timeout")))
+        });
+        let first = cx.file.statements.first();
+        let edit = match first {
+            _ if resets => Edit::insert(stmt.span.start, "SET lock_timeout = '5s';\n"),
+            Some(f) if f.ops.iter().any(|op| matches!(op, Op::Transaction(TransactionOp::Begin))) => match f.terminator {
+                Some(t) => Edit::insert(t.end, "\nSET lock_timeout = '5s';"),
+                None => Edit::insert(f.span.end, ";\nSET lock_timeout = '5s';"),
+            },
+            Some(f) => Edit::insert(f.span.start, "SET lock_timeout = '5s';\n"),
+            None => Edit::insert(stmt.span.start, "SET lock_timeout = '5s';\n"),
+        };
+        d.fix = Some(Fix {
+            description: "Set lock_timeout at the start of the migration".into(),
+            applicability: Applicability::Safe,
+            edits: vec![edit],
+        });
+    }
+}

@@ -1,0 +1,78 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, Op, QualifiedName};
+use sluice_core::Statement;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags renaming a table that existed before this migration: `ALTER TABLE a RENAME TO b`
+    /// and MySQL `RENAME TABLE a TO b`.
+    ///
+    /// ## Why it is bad
+    /// The rename itself is a quick metadata change, but the application version still running
+    /// during the deploy queries the old name, and every one of those queries fails from the
+    /// moment the migration commits until the new code runs everywhere.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders RENAME TO purchase_orders;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Keep the old name working during the deploy. On PostgreSQL, rename and leave a simple
+    /// view under the old name (simple views are updatable), then drop the view once no code
+    /// uses it:
+    /// ```sql
+    /// ALTER TABLE orders RENAME TO purchase_orders;
+    /// CREATE VIEW orders AS SELECT * FROM purchase_orders;
+    /// ```
+    /// Or expand and contract: create the new table, write to both, backfill, switch reads,
+    /// and drop the old table in a later migration.
+    pub struct RenameTable {
+        name: "rename-table",
+        dialects: [Postgres, MySql],
+        category: Compatibility,
+        severity: Error,
+        fix: None,
+    }
+}
+
+fn report(out: &mut Reporter, stmt: &Statement, from: &QualifiedName, to: &QualifiedName) {
+    let d = out.report(
+        stmt,
+        from.span.cover(to.span),
+        format!(
+            "renaming table `{}` to `{}` breaks the running application, which still queries the old name",
+            from.display(),
+            to.display()
+        ),
+    );
+    d.help = Some(
+        "keep the old name working during the deploy (a view under the old name), or expand and contract \
+         with a new table"
+            .into(),
+    );
+}
+
+impl Rule for RenameTable {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        for o in cx.ops() {
+            match o.op {
+                Op::RenameTable { from, to } if !cx.is_new_table(from, o.index) => report(out, o.stmt, from, to),
+                // MySQL `ALTER TABLE a RENAME TO b` may come with other clauses.
+                Op::AlterTable { name, actions, .. } if !cx.is_new_table(name, o.index) => {
+                    for a in actions {
+                        if let AlterActionKind::RenameTable { to } = &a.kind {
+                            report(out, o.stmt, name, to);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
