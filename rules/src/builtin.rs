@@ -6,14 +6,12 @@ use crate::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a statement the parser rejects. For PostgreSQL the parser is the server's own
-    /// grammar, so the server would reject it too; for MySQL the statement could not be parsed
-    /// and was therefore not checked by any rule.
+    /// Reports a PostgreSQL statement the parser rejects. The parser is the server's own grammar,
+    /// so the server would reject the statement too.
     ///
     /// ## Why it is bad
-    /// A migration that does not parse fails at deploy time, usually after earlier statements have
-    /// already run (always so on MySQL, where DDL commits implicitly). Every other statement of the
-    /// file is still linted; this one is not.
+    /// A migration that does not parse fails at deploy time, often after earlier statements have
+    /// already run. Every other statement of the file is still linted; this one is not.
     ///
     /// ## Example
     /// ```sql
@@ -27,7 +25,7 @@ declare_rule! {
     /// Syntax errors cannot be suppressed with `sluice:ignore`.
     pub struct SyntaxError {
         name: "syntax-error",
-        dialects: [Postgres, MySql],
+        dialects: [Postgres],
         category: Correctness,
         severity: Error,
         fix: None,
@@ -133,5 +131,37 @@ declare_rule! {
         category: Correctness,
         severity: Warning,
         fix: Safe,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a MySQL/MariaDB statement that the SQL parser Sluice uses for MySQL could not
+    /// parse. That does not prove the server would reject it: the parser does not know every
+    /// MySQL and MariaDB extension (partition clauses, some table options, stored-program bodies).
+    /// When the statement's operations could still be recovered clause by clause and from its
+    /// tokens (for example the `DROP COLUMN` in an `ALTER TABLE` with an unsupported table option),
+    /// rules check them and this is only a note; when nothing could be recovered it is a warning,
+    /// because no rule checked the statement.
+    ///
+    /// ## Why it is bad
+    /// A statement nothing checked is a blind spot: if it is dangerous, nobody is told. And if
+    /// it really is invalid, the migration fails halfway, leaving the earlier statements applied
+    /// (MySQL DDL commits implicitly).
+    ///
+    /// ## Example
+    /// ```sql
+    /// CREATE EVENT purge_sessions ON SCHEDULE EVERY 1 HOUR DO DELETE FROM sessions WHERE expired;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Check the statement by hand (or with `sluice trace` against a scratch server). Silence a
+    /// reviewed statement with `-- sluice:ignore unparsed-statement: reviewed`.
+    pub struct UnparsedStatement {
+        name: "unparsed-statement",
+        dialects: [MySql],
+        category: Correctness,
+        severity: Warning,
+        fix: None,
     }
 }

@@ -172,12 +172,34 @@ fn builtin_diagnostics(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic
     let mut out = Vec::new();
     for stmt in &file.statements {
         match &stmt.status {
-            StatementStatus::SyntaxError(e) => {
+            StatementStatus::SyntaxError(e) if file.dialect == sluice_core::Dialect::Postgres => {
                 let mut d = builtin(&builtin::SyntaxError::META, Severity::Error, e.span, stmt.span, e.message.clone());
-                d.help = Some(match file.dialect {
-                    sluice_core::Dialect::Postgres => "the PostgreSQL grammar rejects this statement; the rest of the file was still linted".into(),
-                    sluice_core::Dialect::MySql => "this statement could not be parsed, so no rule checked it; the rest of the file was still linted".into(),
-                });
+                d.help =
+                    Some("the PostgreSQL grammar rejects this statement; the rest of the file was still linted".into());
+                out.push(d);
+            }
+            StatementStatus::SyntaxError(e) | StatementStatus::Recovered(e) => {
+                let meta = &builtin::UnparsedStatement::META;
+                let recovered = matches!(stmt.status, StatementStatus::Recovered(_));
+                let default = if recovered { Severity::Info } else { meta.severity };
+                let severity = match config.levels.get(meta.name) {
+                    Some(sluice_core::config::RuleLevel::Off) => continue,
+                    Some(sluice_core::config::RuleLevel::Severity(s)) => *s,
+                    None => default,
+                };
+                let (message, help) = if recovered {
+                    (
+                        format!("statement only partly parsed ({}); checked from its clauses and tokens", e.message),
+                        "rules still checked the operations recovered from this statement; review the rest by hand",
+                    )
+                } else {
+                    (
+                        format!("statement could not be parsed ({}); no rule checked it", e.message),
+                        "the MySQL parser does not know this statement; review it by hand, or run it against a scratch server",
+                    )
+                };
+                let mut d = builtin(meta, severity, e.span, stmt.span, message);
+                d.help = Some(help.into());
                 out.push(d);
             }
             StatementStatus::MetaCommand => {

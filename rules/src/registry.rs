@@ -10,6 +10,7 @@ pub use crate::rules::RULES;
 /// Built-in diagnostics documented like rules.
 pub static BUILTINS: &[&RuleMeta] = &[
     &builtin::SyntaxError::META,
+    &builtin::UnparsedStatement::META,
     &builtin::InvalidUtf8::META,
     &builtin::PsqlMetaCommand::META,
     &builtin::UnknownRule::META,

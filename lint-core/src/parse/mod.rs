@@ -123,8 +123,11 @@ pub struct SyntaxError {
 pub enum StatementStatus {
     Parsed,
     /// PostgreSQL: the server grammar rejects it. MySQL: `sqlparser` could not parse it (which
-    /// does not prove the server would reject it).
+    /// does not prove the server would reject it) and nothing could be recovered from its tokens.
     SyntaxError(SyntaxError),
+    /// MySQL only: `sqlparser` could not parse it, but its operations were recovered clause by
+    /// clause and from tokens (`ops` is filled; `native` is empty). Rules still check it.
+    Recovered(SyntaxError),
     /// A psql meta-command (`\set ...`): not SQL, skipped.
     MetaCommand,
     /// A MySQL `DELIMITER` directive.
@@ -148,8 +151,9 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// True when `ops` describes the statement (parsed, or recovered from tokens).
     pub fn is_parsed(&self) -> bool {
-        matches!(self.status, StatementStatus::Parsed)
+        matches!(self.status, StatementStatus::Parsed | StatementStatus::Recovered(_))
     }
 
     /// The statement's text.
@@ -287,7 +291,12 @@ fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCac
                 Some(o) => error_span(text, toks, base.span.start + o, base.span),
                 None => base.span,
             };
-            out.push(Statement { status: StatementStatus::SyntaxError(SyntaxError { message, span }), ..base });
+            let error = SyntaxError { message, span };
+            let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
+            let ops = mysql_lower::lower_unparsed(&cx);
+            let status =
+                if ops.is_empty() { StatementStatus::SyntaxError(error) } else { StatementStatus::Recovered(error) };
+            out.push(Statement { status, ops, ..base });
         }
         Ok(stmts) => {
             for st in stmts.iter() {
@@ -339,11 +348,11 @@ mod tests {
 
     #[test]
     fn mysql_error_position() {
-        let src = "ALTER TABLE t ADD COLUMN x int;\nALTER TABLE t FROBNICATE x;";
+        let src = "ALTER TABLE t ADD COLUMN x int;\nFROBNICATE TABLE t x;";
         let f = parse_file(src, Dialect::MySql);
         assert!(f.statements[0].is_parsed());
         match &f.statements[1].status {
-            StatementStatus::SyntaxError(e) => assert!(e.span.start > src.find("FROB").unwrap_or(0) - 1, "{e:?}"),
+            StatementStatus::SyntaxError(e) => assert!(e.span.start >= src.find("FROB").unwrap_or(0), "{e:?}"),
             s => panic!("{s:?}"),
         }
     }
