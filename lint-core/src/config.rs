@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("rules.drop-column"));
 
         let e = Config::parse("pg_version = 15\n").unwrap();
-        assert_eq!(e.pg_version, Some(PgVersion::new(15, 0)));
+        assert_eq!(e.pg_version, Some(PgVersion::new(15, PgVersion::LATEST_MINOR)));
         assert!(Config::parse("pg_version = \"fifteen\"\n").is_err());
     }
 }

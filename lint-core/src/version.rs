@@ -4,7 +4,8 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// A PostgreSQL server version (`"15"`, `"14.3"`).
+/// A PostgreSQL server version (`"15"`, `"14.3"`). A bare major version means the latest minor
+/// release of that major ([`PgVersion::LATEST_MINOR`]): minor-release gates then count as fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct PgVersion {
     pub major: u32,
@@ -12,7 +13,9 @@ pub struct PgVersion {
 }
 
 impl PgVersion {
-    pub const DEFAULT: PgVersion = PgVersion { major: 15, minor: 0 };
+    /// The minor number stored for a bare major version such as `"15"`.
+    pub const LATEST_MINOR: u32 = 999;
+    pub const DEFAULT: PgVersion = PgVersion { major: 15, minor: Self::LATEST_MINOR };
 
     pub const fn new(major: u32, minor: u32) -> Self {
         PgVersion { major, minor }
@@ -50,7 +53,7 @@ impl FromStr for PgVersion {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = |reason| VersionError { input: s.to_string(), reason };
         let n = numbers(s.trim(), 2).ok_or_else(|| err("expected MAJOR or MAJOR.MINOR, e.g. \"15\" or \"14.3\""))?;
-        let v = PgVersion { major: n[0], minor: n.get(1).copied().unwrap_or(0) };
+        let v = PgVersion { major: n[0], minor: n.get(1).copied().unwrap_or(Self::LATEST_MINOR) };
         if !(9..=30).contains(&v.major) {
             return Err(err("PostgreSQL major versions from 9 to 30 are supported"));
         }
@@ -60,7 +63,11 @@ impl FromStr for PgVersion {
 
 impl fmt::Display for PgVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        if self.minor == Self::LATEST_MINOR {
+            write!(f, "{}", self.major)
+        } else {
+            write!(f, "{}.{}", self.major, self.minor)
+        }
     }
 }
 
@@ -160,6 +167,8 @@ mod tests {
     #[test]
     fn parses_versions() {
         assert_eq!("14.3".parse::<PgVersion>().unwrap(), PgVersion::new(14, 3));
+        assert_eq!("14".parse::<PgVersion>().unwrap().to_string(), "14");
+        assert!("14".parse::<PgVersion>().unwrap() > PgVersion::new(14, 3));
         assert!("banana".parse::<PgVersion>().is_err());
         assert_eq!("8.0.35".parse::<MySqlVersion>().unwrap(), MySqlVersion::mysql(8, 0, 35));
         assert_eq!("mariadb-10.11".parse::<MySqlVersion>().unwrap(), MySqlVersion::mariadb(10, 11, 0));
