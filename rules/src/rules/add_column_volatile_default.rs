@@ -67,9 +67,14 @@ impl Rule for AddColumnVolatileDefault {
                         "add a plain nullable column, backfill it in batches and keep it up to date with a trigger (or compute it in the application)".to_string(),
                     )
                 } else if c.identity {
+                    let kind = if c.type_name.name.contains("serial") {
+                        format!("`{}` column", c.type_name.name)
+                    } else {
+                        "identity column".to_string()
+                    };
                     (
                         c.type_name.span,
-                        format!("adding the identity column `{col}` (`{}`) to `{table}` numbers every existing row: it {tail}", c.span.slice(cx.text()).trim()),
+                        format!("adding the {kind} `{col}` to `{table}` fills it from a sequence for every existing row: it {tail}"),
                         "add a nullable bigint column, attach a sequence default for new rows, backfill old rows in batches, then constrain it".to_string(),
                     )
                 } else if let Some(e) = c.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {

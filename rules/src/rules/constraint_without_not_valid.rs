@@ -73,7 +73,11 @@ impl Rule for ConstraintWithoutNotValid {
                 let d = out.report(o.stmt, c.span, message);
                 let cname = c.name.as_ref().map(|n| {
                     let written = n.span.slice(cx.text());
-                    if written.is_empty() { n.name.clone() } else { written.to_string() }
+                    if written.is_empty() {
+                        n.name.clone()
+                    } else {
+                        written.to_string()
+                    }
                 });
                 d.help = Some(match &cname {
                     Some(n) => format!(
@@ -85,17 +89,16 @@ impl Rule for ConstraintWithoutNotValid {
                         .into(),
                 });
                 let mut edits = vec![Edit::insert(a.span.end, " NOT VALID")];
-                if let Some(n) = &cname {
+                // The VALIDATE goes after the statement's `;`. A last statement without one is
+                // left with NOT VALID only: appending there would collide with the insertion above.
+                let validate_after = o.stmt.terminator.map(|t| t.end);
+                if let (Some(n), Some(at)) = (&cname, validate_after) {
                     let table_text = name.span.slice(cx.text());
                     let table_text = if table_text.is_empty() { table.as_str() } else { table_text };
-                    let validate = format!("\nALTER TABLE {table_text} VALIDATE CONSTRAINT {n};");
-                    match o.stmt.terminator {
-                        Some(t) => edits.push(Edit::insert(t.end, validate)),
-                        None => edits.push(Edit::insert(o.stmt.span.end, format!(";{validate}"))),
-                    }
+                    edits.push(Edit::insert(at, format!("\nALTER TABLE {table_text} VALIDATE CONSTRAINT {n};")));
                 }
                 d.fix = Some(Fix {
-                    description: if cname.is_some() {
+                    description: if edits.len() > 1 {
                         "Add NOT VALID and validate the constraint in a following statement".into()
                     } else {
                         "Add NOT VALID".into()

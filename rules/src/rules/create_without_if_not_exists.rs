@@ -50,6 +50,17 @@ pub(super) fn keyword_before(cx: &RuleContext<'_>, stmt: &Statement, offset: usi
     keywords.iter().any(|k| tok.is_word(cx.text(), k)).then_some(*tok)
 }
 
+/// The first code token of `stmt` at or after `from` that is the word `first`, or the word
+/// `then` right after it when present (`INDEX CONCURRENTLY`, `ADD COLUMN`).
+fn keyword_at(cx: &RuleContext<'_>, stmt: &Statement, from: usize, first: &str, then: Option<&str>) -> Option<Token> {
+    let mut toks = cx.file.statement_tokens(stmt).iter().filter(|t| !t.is_comment() && t.span.start >= from);
+    let found = *toks.find(|t| t.is_word(cx.text(), first))?;
+    match (then, toks.next()) {
+        (Some(w), Some(next)) if next.is_word(cx.text(), w) => Some(*next),
+        _ => Some(found),
+    }
+}
+
 /// Operations of the statements before statement `index`.
 pub(super) fn earlier<'a>(cx: &'a RuleContext<'a>, index: usize) -> impl Iterator<Item = OpRef<'a>> + 'a {
     cx.ops().take_while(move |o| o.index < index)
@@ -137,7 +148,7 @@ impl Rule for CreateWithoutIfNotExists {
                     if dropped_earlier(cx, ObjectKind::Table, name, o.index) {
                         continue;
                     }
-                    let kw = keyword_before(cx, o.stmt, name.span.start, &["table"]);
+                    let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "table", None);
                     report(cx, out, &o, name.span, "table", &name.display(), kw);
                 }
                 Op::CreateIndex { name, table, if_not_exists: false, keyword_span, .. } if sup.index => match name {
@@ -146,7 +157,7 @@ impl Rule for CreateWithoutIfNotExists {
                         if dropped_earlier(cx, ObjectKind::Index, &q, o.index) {
                             continue;
                         }
-                        let kw = keyword_before(cx, o.stmt, ident.span.start, &["index", "concurrently"]);
+                        let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "index", Some("concurrently"));
                         report(cx, out, &o, ident.span, "index", &ident.name, kw);
                     }
                     None => {
@@ -177,7 +188,7 @@ impl Rule for CreateWithoutIfNotExists {
                             if dropped_earlier(cx, *kind, n, o.index) {
                                 continue;
                             }
-                            (n.span, n.display(), keyword_before(cx, o.stmt, n.span.start, &[keyword]))
+                            (n.span, n.display(), keyword_at(cx, o.stmt, o.stmt.span.start, keyword, None))
                         }
                         None => (o.stmt.span, String::new(), None),
                     };
@@ -189,7 +200,7 @@ impl Rule for CreateWithoutIfNotExists {
                         if column_dropped_earlier(cx, name, &column.name.name, o.index) {
                             continue;
                         }
-                        let kw = keyword_before(cx, o.stmt, column.name.span.start, &["column", "add"]);
+                        let kw = keyword_at(cx, o.stmt, a.span.start, "add", Some("column"));
                         let d = out.report(
                             o.stmt,
                             column.name.span,

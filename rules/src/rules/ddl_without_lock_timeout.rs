@@ -58,7 +58,7 @@ fn strong_lock<'a>(cx: &RuleContext<'a>, op: &'a Op, at: usize) -> Option<(Strin
             (!weak).then_some((AEL, Some(name)))
         }
         Op::CreateIndex { table, concurrently: false, .. } if old(table) => Some((SHARE, Some(table))),
-        Op::DropIndex { concurrently: false, names, .. } if !names.is_empty() => Some((AEL, None)),
+        Op::DropIndex { concurrently: false, names, .. } => names.first().map(|_| (AEL, None)),
         Op::Truncate { tables, .. } => first_old(tables).map(|t| (AEL, Some(t))),
         Op::Drop { kind: ObjectKind::Table, names, .. } => first_old(names).map(|t| (AEL, Some(t))),
         Op::RenameTable { from, .. } if old(from) => Some((AEL, Some(from))),
@@ -121,21 +121,32 @@ impl Rule for DdlWithoutLockTimeout {
                 }
             }
         };
-        let target = table.map_or_else(|| "the table".to_string(), |t| format!("`{}`", t.display()));
+        let index_name = stmt.ops.iter().find_map(|op| match op {
+            Op::DropIndex { names, .. } => names.first().map(|n| format!("the table of `{}`", n.display())),
+            _ => None,
+        });
+        let target = match table {
+            Some(t) => format!("`{}`", t.display()),
+            None => index_name.unwrap_or_else(|| "the table".to_string()),
+        };
         let more = match later {
             0 => String::new(),
-            1 => " (and 1 later statement)".to_string(),
-            n => format!(" (and {n} later statements)"),
+            1 => "; 1 more statement below also waits for a strong lock".to_string(),
+            n => format!("; {n} more statements below also wait for strong locks"),
         };
         let d = out.report(
             stmt,
             span,
-            format!("this statement needs {lock} lock on {target} and no `lock_timeout` is set{more}"),
+            format!("no `lock_timeout` is set before this statement, which waits for {lock} lock on {target}{more}"),
         );
+        let queue = if lock.contains("ACCESS EXCLUSIVE") {
+            format!("every later query on {target}, plain SELECTs included, queues behind it")
+        } else {
+            format!("every later write to {target} queues behind it")
+        };
         d.help = Some(format!(
             "put `SET lock_timeout = '5s';` before it and retry on timeout: while this lock request waits behind \
-             a long-running query, every later query on {target} (plain SELECTs included for ACCESS EXCLUSIVE) \
-             queues behind it"
+             a long-running transaction, {queue}"
         ));
 
         // Insert at the top of the file, after an opening BEGIN; right before the statement when an
@@ -146,7 +157,8 @@ impl Rule for DdlWithoutLockTimeout {
         let first = cx.file.statements.first();
         let edit = match first {
             _ if resets => Edit::insert(stmt.span.start, "SET lock_timeout = '5s';\n"),
-            Some(f) if f.ops.iter().any(|op| matches!(op, Op::Transaction(TransactionOp::Begin))) => match f.terminator {
+            Some(f) if f.ops.iter().any(|op| matches!(op, Op::Transaction(TransactionOp::Begin))) => match f.terminator
+            {
                 Some(t) => Edit::insert(t.end, "\nSET lock_timeout = '5s';"),
                 None => Edit::insert(f.span.end, ";\nSET lock_timeout = '5s';"),
             },

@@ -1,12 +1,13 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op, QualifiedName};
+use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
 use sluice_core::Statement;
 
 declare_rule! {
     /// ## What it does
     /// Flags renaming a table that existed before this migration: `ALTER TABLE a RENAME TO b`
-    /// and MySQL `RENAME TABLE a TO b`.
+    /// and MySQL `RENAME TABLE a TO b`. A rename is not flagged when the same file puts a table
+    /// or view back under the old name (a bridging view, or a table swap).
     ///
     /// ## Why it is bad
     /// The rename itself is a quick metadata change, but the application version still running
@@ -19,12 +20,14 @@ declare_rule! {
     /// ```
     ///
     /// ## Use instead
-    /// Keep the old name working during the deploy. On PostgreSQL, rename and leave a simple
-    /// view under the old name (simple views are updatable), then drop the view once no code
-    /// uses it:
+    /// Keep the old name working during the deploy: rename and leave a simple view under the
+    /// old name in the same transaction (simple views are updatable), then drop the view once
+    /// no code uses it:
     /// ```sql
+    /// BEGIN;
     /// ALTER TABLE orders RENAME TO purchase_orders;
     /// CREATE VIEW orders AS SELECT * FROM purchase_orders;
+    /// COMMIT;
     /// ```
     /// Or expand and contract: create the new table, write to both, backfill, switch reads,
     /// and drop the old table in a later migration.
@@ -35,6 +38,17 @@ declare_rule! {
         severity: Error,
         fix: None,
     }
+}
+
+/// True when a later statement puts something back under the old name (a bridging view, or
+/// the second half of a table swap), so queries on the old name keep working.
+fn old_name_reused(cx: &RuleContext<'_>, from: &QualifiedName, index: usize) -> bool {
+    cx.ops().filter(|o| o.index >= index).any(|o| match o.op {
+        Op::RenameTable { to, .. } => to.same_object(from),
+        Op::CreateTable { name, .. } => name.same_object(from),
+        Op::Create { kind: ObjectKind::View, name: Some(name), .. } => name.same_object(from),
+        _ => false,
+    })
 }
 
 fn report(out: &mut Reporter, stmt: &Statement, from: &QualifiedName, to: &QualifiedName) {
@@ -62,9 +76,15 @@ impl Rule for RenameTable {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
             match o.op {
-                Op::RenameTable { from, to } if !cx.is_new_table(from, o.index) => report(out, o.stmt, from, to),
+                Op::RenameTable { from, to }
+                    if !cx.is_new_table(from, o.index) && !old_name_reused(cx, from, o.index) =>
+                {
+                    report(out, o.stmt, from, to)
+                }
                 // MySQL `ALTER TABLE a RENAME TO b` may come with other clauses.
-                Op::AlterTable { name, actions, .. } if !cx.is_new_table(name, o.index) => {
+                Op::AlterTable { name, actions, .. }
+                    if !cx.is_new_table(name, o.index) && !old_name_reused(cx, name, o.index) =>
+                {
                     for a in actions {
                         if let AlterActionKind::RenameTable { to } = &a.kind {
                             report(out, o.stmt, name, to);

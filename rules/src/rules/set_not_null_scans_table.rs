@@ -101,8 +101,8 @@ impl Rule for SetNotNullScansTable {
                     }
                     AlterActionKind::SetNotNull { column } if !new_table => {
                         let col = column.name.to_lowercase();
-                        let proven = pg12
-                            && checks.iter().any(|k| k.validated && k.table.same_object(name) && k.column == col);
+                        let proven =
+                            pg12 && checks.iter().any(|k| k.validated && k.table.same_object(name) && k.column == col);
                         if proven {
                             continue;
                         }

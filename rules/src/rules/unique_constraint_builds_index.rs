@@ -64,7 +64,16 @@ impl Rule for UniqueConstraintBuildsIndex {
                          lock: reads and writes wait for the whole build"
                     ),
                 );
-                let index = c.name.as_ref().map_or("<index>", |n| n.name.as_str());
+                // PostgreSQL's own default names when the constraint has none.
+                let index = match (&c.name, &c.kind) {
+                    (Some(n), _) => n.name.clone(),
+                    (None, ConstraintKind::PrimaryKey) => format!("{}_pkey", name.name),
+                    (None, _) => format!(
+                        "{}_{}_key",
+                        name.name,
+                        c.columns.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("_")
+                    ),
+                };
                 d.help = Some(format!(
                     "run `CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} ({cols})` first, then \
                      `ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index}`"

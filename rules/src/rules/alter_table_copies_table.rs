@@ -1,0 +1,84 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{LockClause, Op};
+use sluice_core::online_ddl::{self, Algorithm, Target};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags an `ALTER TABLE` on a table that existed before this migration when the server can
+    /// only run it by copying the table (or in place but without concurrent writes), and the
+    /// statement does not say so with an explicit `ALGORITHM=` clause. The clause that forces the
+    /// copy is named: a column type change through `MODIFY`/`CHANGE`, a column reorder, a stored
+    /// generated column, a character set conversion, dropping the primary key, and so on.
+    ///
+    /// ## Why it is bad
+    /// Without `ALGORITHM=`, MySQL silently picks the best algorithm the clauses allow. One
+    /// copying clause is enough for the whole statement to copy the table row by row while
+    /// every write waits, which on a large table means minutes to hours of failed requests, and
+    /// nothing in the migration hints at it.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE `orders` MODIFY COLUMN `amount` DECIMAL(12,2) NOT NULL;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Run the change with an online schema change tool (gh-ost, pt-online-schema-change), or
+    /// split the clauses that can run online into their own statement with
+    /// `ALGORITHM=INPLACE, LOCK=NONE`. When a blocking copy is acceptable (a small table, a
+    /// maintenance window), say so explicitly:
+    /// ```sql
+    /// ALTER TABLE `orders` MODIFY COLUMN `amount` DECIMAL(12,2) NOT NULL, ALGORITHM=COPY;
+    /// ```
+    pub struct AlterTableCopiesTable {
+        name: "alter-table-copies-table",
+        dialects: [MySql],
+        category: Locking,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+impl Rule for AlterTableCopiesTable {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        for o in cx.ops() {
+            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+            if cx.is_new_table(name, o.index) || online_ddl::explicit_algorithm(actions).is_some() {
+                continue;
+            }
+            // With LOCK=NONE the server refuses a blocking plan instead of running it.
+            if online_ddl::explicit_lock(actions) == Some(LockClause::None) {
+                continue;
+            }
+            let target =
+                Target { version: cx.fcx.settings.mysql_version, foreign_key_checks_off: o.ctx.foreign_key_checks_off };
+            let Some(verdict) = online_ddl::alter_table(actions, target) else { continue };
+            let overall = verdict.overall;
+            if !overall.blocks_writes() {
+                continue;
+            }
+            let span = verdict.worst.and_then(|i| actions.get(i)).map_or(o.stmt.span, |a| a.span);
+            let t = name.display();
+            let message = if overall.best == Algorithm::Copy {
+                format!(
+                    "this clause {}; with no ALGORITHM clause MySQL silently copies `{t}` and blocks writes to it until the copy is done",
+                    overall.reason
+                )
+            } else {
+                format!(
+                    "this clause {}; with no ALGORITHM clause MySQL silently runs it with writes to `{t}` blocked until it finishes",
+                    overall.reason
+                )
+            };
+            let d = out.report(o.stmt, span, message);
+            d.help = Some(format!(
+                "run it with gh-ost or pt-online-schema-change, or move the online clauses into their own ALTER; if blocking is acceptable, write `ALGORITHM={}` explicitly",
+                overall.best.keyword()
+            ));
+        }
+    }
+}

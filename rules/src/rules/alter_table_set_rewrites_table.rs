@@ -1,0 +1,72 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, Op};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `ALTER TABLE ... SET TABLESPACE`, `SET LOGGED` and `SET UNLOGGED` on a table that
+    /// existed before this migration.
+    ///
+    /// ## Why it is bad
+    /// Each of them copies the whole table (and, for `SET TABLESPACE`, it is the table's data
+    /// files that move; `SET LOGGED` also writes the full copy to the WAL) while holding an
+    /// ACCESS EXCLUSIVE lock: no query can read or write the table until the copy is done.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE events SET TABLESPACE fast_ssd;
+    /// ALTER TABLE import_batches SET LOGGED;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Run these in a maintenance window, or move the data online: create the new table in the
+    /// target tablespace (or with the target persistence), copy the rows in batches while keeping
+    /// both in sync, then swap the names in one short transaction. Extensions such as pg_repack
+    /// can also move a table to another tablespace with only brief locks.
+    /// ```sql
+    /// CREATE TABLE events_new (LIKE events INCLUDING ALL) TABLESPACE fast_ssd;
+    /// ```
+    pub struct AlterTableSetRewritesTable {
+        name: "alter-table-set-rewrites-table",
+        dialects: [Postgres],
+        category: Locking,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+impl Rule for AlterTableSetRewritesTable {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        for o in cx.ops() {
+            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+            if cx.is_new_table(name, o.index) {
+                continue;
+            }
+            for a in actions {
+                let what = match a.kind {
+                    AlterActionKind::SetTablespace => "SET TABLESPACE",
+                    AlterActionKind::SetLogged { logged: true } => "SET LOGGED",
+                    AlterActionKind::SetLogged { logged: false } => "SET UNLOGGED",
+                    _ => continue,
+                };
+                let d = out.report(
+                    o.stmt,
+                    a.span,
+                    format!(
+                        "`{what}` copies all of `{}` under an ACCESS EXCLUSIVE lock: reads and writes wait for the \
+                         whole copy",
+                        name.display()
+                    ),
+                );
+                d.help = Some(
+                    "run it in a maintenance window, or copy the data online into a new table and swap the names"
+                        .into(),
+                );
+            }
+        }
+    }
+}

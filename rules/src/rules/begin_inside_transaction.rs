@@ -1,0 +1,92 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{Op, TransactionOp};
+use sluice_core::Label;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `BEGIN` / `START TRANSACTION` while a transaction is already open: after an
+    /// earlier `BEGIN` that was not committed, or anywhere in a file that the migration tool
+    /// runs inside its own transaction (`assume_in_transaction = true`).
+    ///
+    /// ## Why it is bad
+    /// PostgreSQL has no nested transactions: the second `BEGIN` only prints a warning and is
+    /// ignored. The first `COMMIT` that follows then commits the outer transaction early, the
+    /// statements after it run one by one without a transaction, and the final `COMMIT` of the
+    /// tool finds nothing to commit. A failure in the second half can no longer roll back the
+    /// first.
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- The tool already wraps this file in a transaction.
+    /// BEGIN;
+    /// ALTER TABLE orders ADD COLUMN note text;
+    /// COMMIT;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Leave transaction control to the tool:
+    /// ```sql
+    /// ALTER TABLE orders ADD COLUMN note text;
+    /// ```
+    /// or, in a file that manages its own transaction, commit before opening the next one (a
+    /// `SAVEPOINT` gives a nested rollback point).
+    pub struct BeginInsideTransaction {
+        name: "begin-inside-transaction",
+        dialects: [Postgres],
+        category: Transaction,
+        severity: Warning,
+        fix: None,
+    }
+}
+
+impl Rule for BeginInsideTransaction {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        // The BEGIN that opened the transaction in force, if it is in this file.
+        let mut open: Option<usize> = None;
+        for s in cx.statements() {
+            for op in &s.stmt.ops {
+                match op {
+                    Op::Transaction(TransactionOp::Begin) => {
+                        if s.ctx.in_transaction {
+                            let outer = open.and_then(|i| cx.file.statements.get(i));
+                            let verb = if s.stmt.text(cx.text()).get(..5).is_some_and(|w| w.eq_ignore_ascii_case("start")) {
+                                "START TRANSACTION"
+                            } else {
+                                "BEGIN"
+                            };
+                            let message = if outer.is_some() {
+                                format!(
+                                    "`{verb}` inside an open transaction is ignored: the next `COMMIT` ends the outer \
+                                     transaction early"
+                                )
+                            } else {
+                                format!(
+                                    "`{verb}` inside the transaction the migration tool opens (assume_in_transaction) \
+                                     is ignored: the next `COMMIT` ends the tool's transaction early"
+                                )
+                            };
+                            let d = out.report(s.stmt, s.stmt.span, message);
+                            if let Some(outer) = outer {
+                                d.labels.push(Label { span: outer.span, message: "transaction opened here".into() });
+                                d.help = Some("commit the first transaction before opening another, or use a SAVEPOINT".into());
+                            } else {
+                                d.help = Some(
+                                    "remove the BEGIN/COMMIT pair and let the tool manage the transaction".into(),
+                                );
+                            }
+                        } else {
+                            open = Some(s.index);
+                        }
+                    }
+                    Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback) => open = None,
+                    _ => {}
+                }
+            }
+        }
+    }
+}

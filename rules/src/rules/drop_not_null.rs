@@ -1,0 +1,63 @@
+use crate::declare_rule;
+use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::ir::{AlterActionKind, Op};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `ALTER TABLE ... ALTER COLUMN ... DROP NOT NULL` on a table that existed before
+    /// this migration.
+    ///
+    /// ## Why it is bad
+    /// The change itself is instant, but from now on the column may hold NULL. Code written
+    /// when it could not (the running application version, reports, downstream consumers,
+    /// non-nullable fields in generated models) can crash or compute wrong results on the first
+    /// NULL. Putting the constraint back later means scanning the table, and fails once NULLs
+    /// exist.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders ALTER COLUMN shipping_address_id DROP NOT NULL;
+    /// ```
+    ///
+    /// ## Use instead
+    /// Make every reader handle NULL first, then relax the column, and say so:
+    /// ```sql
+    /// -- sluice:ignore drop-not-null: readers handle NULL since release 42
+    /// ALTER TABLE orders ALTER COLUMN shipping_address_id DROP NOT NULL;
+    /// ```
+    pub struct DropNotNull {
+        name: "drop-not-null",
+        dialects: [Postgres],
+        category: Compatibility,
+        severity: Info,
+        fix: None,
+    }
+}
+
+impl Rule for DropNotNull {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        for o in cx.ops() {
+            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+            if cx.is_new_table(name, o.index) {
+                continue;
+            }
+            for a in actions {
+                let AlterActionKind::DropNotNull { column } = &a.kind else { continue };
+                let d = out.report(
+                    o.stmt,
+                    a.span,
+                    format!(
+                        "`{}.{}` may hold NULL from now on; code that assumes it never does can break",
+                        name.display(),
+                        column.name
+                    ),
+                );
+                d.help = Some("make sure every reader handles NULL in this column before relaxing it".into());
+            }
+        }
+    }
+}
