@@ -139,19 +139,29 @@ fn children_cpu() -> Option<Duration> {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
+    let _ = rayon::ThreadPoolBuilder::new().stack_size(sluice_core::RECOMMENDED_STACK_SIZE).build_global();
     let tmp = std::env::temp_dir().join(format!("sluice-bench-{}", std::process::id()));
     let pg_files: usize = std::env::var("SLUICE_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
     let pg_dir = tmp.join("pg");
     let my_dir = tmp.join("mysql");
-    if let Err(e) = generate(&pg_dir, PG_TEMPLATES, pg_files, 1).and_then(|()| generate(&my_dir, MYSQL_TEMPLATES, 2000, 2)) {
+    if let Err(e) =
+        generate(&pg_dir, PG_TEMPLATES, pg_files, 1).and_then(|()| generate(&my_dir, MYSQL_TEMPLATES, 2000, 2))
+    {
         eprintln!("cannot generate the corpus in {}: {e}", tmp.display());
         return;
     }
     std::fs::write(my_dir.join("sluice.toml"), "dialect = \"mysql\"\n").ok();
 
-    println!("Machine: {} logical CPUs; rayon threads: {}", std::thread::available_parallelism().map_or(0, |n| n.get()), rayon::current_num_threads());
+    println!(
+        "Machine: {} logical CPUs; rayon threads: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rayon::current_num_threads()
+    );
     println!();
-    println!("| {:<44} | {:>6} | {:>7} | {:>9} | {:>10} | {:>7} |", "corpus / mode", "files", "MB", "seconds", "files/s", "MB/s");
+    println!(
+        "| {:<44} | {:>6} | {:>7} | {:>9} | {:>10} | {:>7} |",
+        "corpus / mode", "files", "MB", "seconds", "files/s", "MB/s"
+    );
     println!("|{:-<46}|{:-<8}|{:-<9}|{:-<11}|{:-<12}|{:-<9}|", "", "", "", "", "", "");
     let mut rows = Vec::new();
     rows.extend(bench_corpus("generated pg", Dialect::Postgres, &sql_files(&pg_dir)));

@@ -30,6 +30,12 @@ enum Command {
         /// Rule name, e.g. `create-index-non-concurrently`.
         rule: String,
     },
+    /// Run the language server on standard input and output (for editors).
+    Lsp {
+        /// Accepted for editors that pass it; standard input and output are always used.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -112,12 +118,15 @@ pub struct LintArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Parsing deeply nested SQL recurses; give worker threads room (see sluice_core).
+    let _ = rayon::ThreadPoolBuilder::new().stack_size(sluice_core::RECOMMENDED_STACK_SIZE).build_global();
     match cli.command {
         Command::Lint(args) => lint_cmd::run(&args),
         Command::Rules { format } => {
             print!("{}", output::rules_table(format));
             ExitCode::SUCCESS
         }
+        Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
             Some(meta) => {
                 print!("{}", output::explain(meta));

@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod ir;
 pub mod lexer;
 pub mod line_index;
+pub mod online_ddl;
 pub mod parse;
 pub mod source;
 pub mod span;
@@ -19,7 +20,10 @@ pub mod version;
 pub use context::{FileContext, Settings, StatementContext};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use line_index::{ColumnUnit, LineCol, LineIndex};
-pub use parse::{parse_file, parse_file_cached, Native, ParseCache, ParsedFile, Statement, StatementStatus, SyntaxError};
+pub use parse::{
+    parse_file, parse_file_cached, Native, ParseCache, ParsedFile, Statement, StatementStatus, SyntaxError,
+    RECOMMENDED_STACK_SIZE,
+};
 pub use source::{InvalidUtf8, SourceText};
 pub use span::Span;
 pub use version::{MySqlFlavor, MySqlVersion, PgVersion};

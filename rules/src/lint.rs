@@ -174,8 +174,11 @@ fn builtin_diagnostics(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic
         match &stmt.status {
             StatementStatus::SyntaxError(e) if file.dialect == sluice_core::Dialect::Postgres => {
                 let mut d = builtin(&builtin::SyntaxError::META, Severity::Error, e.span, stmt.span, e.message.clone());
-                d.help =
-                    Some("the PostgreSQL grammar rejects this statement; the rest of the file was still linted".into());
+                d.help = Some(if e.message.starts_with("statement is nested too deeply") {
+                    "no rule checked this statement; the rest of the file was still linted".into()
+                } else {
+                    "the PostgreSQL grammar rejects this statement; the rest of the file was still linted".into()
+                });
                 out.push(d);
             }
             StatementStatus::SyntaxError(e) | StatementStatus::Recovered(e) => {

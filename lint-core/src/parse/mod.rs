@@ -184,6 +184,14 @@ impl ParsedFile {
     }
 }
 
+/// Stack that must be left before parsing one statement; below it a new segment is allocated.
+/// Threads created with [`RECOMMENDED_STACK_SIZE`] never need one.
+const STACK_RED_ZONE: usize = 4 << 20;
+const STACK_SIZE: usize = 32 << 20;
+
+/// Stack size for threads that parse (e.g. a rayon pool), so no extra segment is ever needed.
+pub const RECOMMENDED_STACK_SIZE: usize = 16 << 20;
+
 /// Parses a whole file. Never fails: problems become [`StatementStatus::SyntaxError`]s.
 pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
     parse_file_cached(text, dialect, &mut ParseCache::new())
@@ -210,10 +218,12 @@ pub fn parse_file_cached(text: &str, dialect: Dialect, cache: &mut ParseCache) -
             PieceKind::Delimiter => statements.push(Statement { status: StatementStatus::Delimiter, ..base }),
             PieceKind::Sql => {
                 let toks = tokens.get(piece.tokens.clone()).unwrap_or(&[]);
-                match dialect {
+                // Parse trees of deeply nested expressions are decoded and lowered recursively:
+                // make sure a generous stack is available whatever thread calls us.
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || match dialect {
                     Dialect::Postgres => parse_pg(text, toks, base, cache, &mut statements),
                     Dialect::MySql => parse_mysql(text, toks, base, cache, &mut statements),
-                }
+                })
             }
         }
     }

@@ -72,8 +72,11 @@ pub fn parse(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError>
             Ok(pg_query::protobuf::ParseResult::default())
         } else {
             let data = std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len);
-            pg_query::protobuf::ParseResult::decode(data)
-                .map_err(|e| PgParseError { message: format!("could not decode the parse tree: {e}"), offset: None })
+            // The only decode failure libpg_query output can cause is prost's nesting limit.
+            pg_query::protobuf::ParseResult::decode(data).map_err(|_| PgParseError {
+                message: "statement is nested too deeply to be analysed (parse tree deeper than 100 levels)".into(),
+                offset: None,
+            })
         };
         pg_query_free_protobuf_parse_result(result);
         out

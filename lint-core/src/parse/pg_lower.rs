@@ -327,9 +327,7 @@ fn volatility(n: &N, depth: usize) -> Volatility {
             let names = strings(&f.funcname);
             let name = names.last().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
             let builtin = names.len() < 2 || names.first().is_some_and(|s| s == "pg_catalog");
-            let own = if VOLATILE_FUNCS.contains(&name.as_str()) {
-                Volatility::Volatile
-            } else if !builtin || f.over.is_some() {
+            let own = if VOLATILE_FUNCS.contains(&name.as_str()) || !builtin || f.over.is_some() {
                 Volatility::Volatile
             } else if IMMUTABLE_FUNCS.contains(&name.as_str()) {
                 Volatility::Constant
@@ -433,6 +431,7 @@ impl<'c, 'a> L<'c, 'a> {
     /// the whole clause, and falls back to the clause span.
     fn clause_ident(&self, name: &str, clause: Span) -> Ident {
         let mut i = self.tok_from(clause.start);
+        let first = i;
         while let Some(t) = self.toks.get(i) {
             if t.span.end > clause.end || !CLAUSE_PREFIX.iter().any(|k| t.is_word(self.text(), k)) {
                 break;
@@ -440,8 +439,17 @@ impl<'c, 'a> L<'c, 'a> {
             i += 1;
         }
         let after = self.toks.get(i).map_or(clause.end, |t| t.span.start);
+        // A name spelt like a keyword (`DROP COLUMN drop`) is the last of the leading words.
+        let in_prefix = || {
+            self.toks[first..i]
+                .iter()
+                .rev()
+                .find(|t| Self::is_ident_tok(t) && self.tok_value(t) == name)
+                .map(|t| t.span)
+        };
         let span = self
             .find_ident(name, after, clause.end)
+            .or_else(in_prefix)
             .or_else(|| self.find_ident(name, clause.start, clause.end))
             .unwrap_or(clause);
         Ident::new(name, span)
@@ -669,19 +677,13 @@ impl<'c, 'a> L<'c, 'a> {
         }
     }
 
-    /// The end of the clause starting at a location: clause_from, clipped to `outer`.
+    /// The balanced clause starting at a location (up to a top-level `,` or unbalanced `)`),
+    /// clipped to `outer`; `outer` itself when the location is unknown.
     fn clause_at(&self, location: i32, outer: Span) -> Span {
-        match self.abs(location) {
-            Some(_) => {
-                let s = self.cx.clause_from(location);
-                if s.is_empty() {
-                    outer
-                } else {
-                    Span::new(s.start.max(outer.start), s.end.min(outer.end).max(s.start.max(outer.start)))
-                }
-            }
-            None => outer,
-        }
+        self.abs(location)
+            .filter(|&a| a >= outer.start && a < outer.end)
+            .and_then(|a| self.scan(a, outer.end, &[], false))
+            .unwrap_or(outer)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1471,7 +1473,7 @@ mod tests {
         assert_eq!(name.display(), "s.t");
         assert_eq!(name.span.slice(src), "s.t");
         assert!(if_not_exists && !temporary && !as_select && partition_of.is_none());
-        assert_eq!(columns.len(), 5);
+        assert_eq!(columns.len(), 6);
         let id = &columns[0];
         assert_eq!(id.name.name, "id");
         assert_eq!(id.name.span.slice(src), "id");
@@ -1502,8 +1504,7 @@ mod tests {
         assert_eq!(c.check.as_ref().map(|e| e.text.as_str()), Some("c > 0"));
         assert!(columns[4].identity);
         assert_eq!(columns[4].name.name, "d");
-        // `e` is the 6th definition but d and e are both columns: 5 columns counted above is
-        // wrong if e is missing, so look it up.
+        assert!(columns[5].generated.is_some());
         assert_eq!(constraints.len(), 3);
         match &constraints[0] {
             Constraint { name: Some(n), kind: ConstraintKind::Check { expr }, span, .. } => {
