@@ -100,7 +100,7 @@ fn config_error(
     }
 }
 
-fn globset(path: &Path, text: &str, globs: &[String]) -> Result<Option<GlobSet>, ConfigError> {
+fn globset(path: &Path, text: &str, globs: &[String]) -> Result<Option<GlobSet>, Box<ConfigError>> {
     if globs.is_empty() {
         return Ok(None);
     }
@@ -110,7 +110,9 @@ fn globset(path: &Path, text: &str, globs: &[String]) -> Result<Option<GlobSet>,
             .map_err(|e| config_error(path, text, None, format!("invalid glob `{g}`: {e}"), String::new(), None))?;
         b.add(glob);
     }
-    b.build().map(Some).map_err(|e| config_error(path, text, None, format!("invalid globs: {e}"), String::new(), None))
+    b.build()
+        .map(Some)
+        .map_err(|e| Box::new(config_error(path, text, None, format!("invalid globs: {e}"), String::new(), None)))
 }
 
 /// Loads one configuration file and applies the overrides.
@@ -147,8 +149,8 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Resolved, miette::Repo
     let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     Ok(Resolved {
         fail_on: overrides.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning),
-        include: globset(path, &text, &cfg.include)?,
-        exclude: globset(path, &text, &cfg.exclude)?,
+        include: globset(path, &text, &cfg.include).map_err(|e| miette::Report::new(*e))?,
+        exclude: globset(path, &text, &cfg.exclude).map_err(|e| miette::Report::new(*e))?,
         lint,
         root,
     })

@@ -85,3 +85,32 @@ impl Rule for AddCheckConstraintScansTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::{Dialect, MySqlVersion, Settings};
+
+    fn messages(sql: &str, version: MySqlVersion) -> Vec<String> {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        let config = LintConfig { settings, ..LintConfig::default() };
+        lint_text(sql, &config)
+            .into_iter()
+            .filter(|d| d.rule == "add-check-constraint-scans-table")
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn old_mysql_ignores_check_constraints_even_on_new_tables() {
+        let sql = "CREATE TABLE t (a INT);\nALTER TABLE t ADD CONSTRAINT chk_a CHECK (a > 0);";
+        let old = messages(sql, MySqlVersion::mysql(8, 0, 15));
+        assert_eq!(old.len(), 1, "{old:?}");
+        assert!(old[0].contains("ignores them") && old[0].contains("never enforced"), "{old:?}");
+        // Enforcing servers only care about existing tables.
+        assert!(messages(sql, MySqlVersion::mysql(8, 0, 16)).is_empty());
+        assert!(messages(sql, MySqlVersion::mariadb(10, 11, 0)).is_empty());
+        let existing = messages("ALTER TABLE t ADD CHECK (a > 0);", MySqlVersion::mariadb(10, 11, 0));
+        assert!(existing.len() == 1 && existing[0].contains("copies `t`"), "{existing:?}");
+    }
+}

@@ -54,12 +54,40 @@ const SPATIAL: &[&str] = &[
 ];
 
 const NUMERIC: &[&str] = &[
-    "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "dec", "fixed", "float", "double",
-    "real", "bit", "bool", "boolean", "year", "serial",
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "decimal",
+    "numeric",
+    "dec",
+    "fixed",
+    "float",
+    "double",
+    "real",
+    "bit",
+    "bool",
+    "boolean",
+    "year",
+    "serial",
 ];
 
-const STRING: &[&str] =
-    &["char", "varchar", "binary", "varbinary", "tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob"];
+const STRING: &[&str] = &[
+    "char",
+    "varchar",
+    "binary",
+    "varbinary",
+    "tinytext",
+    "text",
+    "mediumtext",
+    "longtext",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+];
 
 /// What MySQL does to the existing rows, by column type.
 fn mysql_effect(col: &ColumnDef) -> String {

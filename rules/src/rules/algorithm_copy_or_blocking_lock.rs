@@ -1,6 +1,7 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{Algorithm, AlterActionKind, LockClause, Op};
+use sluice_core::lexer::TokenKind;
 use sluice_core::Span;
 
 declare_rule! {
@@ -36,6 +37,9 @@ declare_rule! {
     }
 }
 
+/// An explicit clause: where it is written, and its `ALGORITHM=` or `LOCK=` value.
+type Clause = (Span, Option<Algorithm>, Option<LockClause>);
+
 impl Rule for AlgorithmCopyOrBlockingLock {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -43,8 +47,7 @@ impl Rule for AlgorithmCopyOrBlockingLock {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
-            // (clause span, ALGORITHM value, LOCK value) for each explicit clause of the statement.
-            let (table, clauses): (_, Vec<(Span, Option<Algorithm>, Option<LockClause>)>) = match o.op {
+            let (table, clauses): (_, Vec<Clause>) = match o.op {
                 Op::AlterTable { name, actions, .. } => (
                     name,
                     actions
@@ -59,14 +62,19 @@ impl Rule for AlgorithmCopyOrBlockingLock {
                 Op::CreateIndex { table, algorithm, lock, .. } => {
                     let tokens = cx.file.statement_tokens(o.stmt);
                     // The IR keeps the values, not where they were written: find the keywords.
-                    let find =
-                        |kw: &str| tokens.iter().find(|t| t.is_word(cx.text(), kw)).map_or(o.stmt.span, |t| t.span);
+                    let find = |kw: &str| {
+                        let at = tokens.iter().position(|t| t.is_word(cx.text(), kw))?;
+                        // `LOCK = SHARED`: from the keyword to the value.
+                        let value = tokens.get(at + 1..)?.iter().find(|t| t.kind == TokenKind::Word);
+                        let start = tokens.get(at)?.span;
+                        Some(value.map_or(start, |v| start.cover(v.span)))
+                    };
                     let mut v = Vec::new();
                     if algorithm.is_some() {
-                        v.push((find("algorithm"), *algorithm, None));
+                        v.push((find("algorithm").unwrap_or(o.stmt.span), *algorithm, None));
                     }
                     if lock.is_some() {
-                        v.push((find("lock"), None, *lock));
+                        v.push((find("lock").unwrap_or(o.stmt.span), None, *lock));
                     }
                     (table, v)
                 }

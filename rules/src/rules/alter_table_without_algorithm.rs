@@ -95,3 +95,32 @@ impl Rule for AlterTableWithoutAlgorithm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::{Dialect, MySqlVersion, Settings};
+
+    fn fixes(sql: &str, version: MySqlVersion) -> Vec<String> {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        let config = LintConfig { settings, ..LintConfig::default() };
+        lint_text(sql, &config)
+            .into_iter()
+            .filter(|d| d.rule == "alter-table-without-algorithm")
+            .filter_map(|d| d.fix.map(|f| f.description))
+            .collect()
+    }
+
+    #[test]
+    fn the_suggested_algorithm_follows_the_version() {
+        let sql = "ALTER TABLE t ADD COLUMN c INT;";
+        assert_eq!(fixes(sql, MySqlVersion::mysql(8, 0, 35)), ["Append `ALGORITHM=INSTANT`"]);
+        // Instant ADD COLUMN is unsafe on 8.0.29, and does not exist on 5.7.
+        assert_eq!(fixes(sql, MySqlVersion::mysql(8, 0, 29)), ["Append `ALGORITHM=INPLACE, LOCK=NONE`"]);
+        assert_eq!(fixes(sql, MySqlVersion::mysql(5, 7, 44)), ["Append `ALGORITHM=INPLACE, LOCK=NONE`"]);
+        assert_eq!(fixes(sql, MySqlVersion::mariadb(10, 11, 0)), ["Append `ALGORITHM=INSTANT`"]);
+        // Other instant operations keep INSTANT on 8.0.29.
+        let rename = "ALTER TABLE t RENAME COLUMN a TO b;";
+        assert_eq!(fixes(rename, MySqlVersion::mysql(8, 0, 29)), ["Append `ALGORITHM=INSTANT`"]);
+    }
+}

@@ -54,11 +54,12 @@ impl Rule for BeginInsideTransaction {
                     Op::Transaction(TransactionOp::Begin) => {
                         if s.ctx.in_transaction {
                             let outer = open.and_then(|i| cx.file.statements.get(i));
-                            let verb = if s.stmt.text(cx.text()).get(..5).is_some_and(|w| w.eq_ignore_ascii_case("start")) {
-                                "START TRANSACTION"
-                            } else {
-                                "BEGIN"
-                            };
+                            let verb =
+                                if s.stmt.text(cx.text()).get(..5).is_some_and(|w| w.eq_ignore_ascii_case("start")) {
+                                    "START TRANSACTION"
+                                } else {
+                                    "BEGIN"
+                                };
                             let message = if outer.is_some() {
                                 format!(
                                     "`{verb}` inside an open transaction is ignored: the next `COMMIT` ends the outer \
@@ -73,11 +74,12 @@ impl Rule for BeginInsideTransaction {
                             let d = out.report(s.stmt, s.stmt.span, message);
                             if let Some(outer) = outer {
                                 d.labels.push(Label { span: outer.span, message: "transaction opened here".into() });
-                                d.help = Some("commit the first transaction before opening another, or use a SAVEPOINT".into());
-                            } else {
                                 d.help = Some(
-                                    "remove the BEGIN/COMMIT pair and let the tool manage the transaction".into(),
+                                    "commit the first transaction before opening another, or use a SAVEPOINT".into(),
                                 );
+                            } else {
+                                d.help =
+                                    Some("remove the BEGIN/COMMIT pair and let the tool manage the transaction".into());
                             }
                         } else {
                             open = Some(s.index);
@@ -88,5 +90,35 @@ impl Rule for BeginInsideTransaction {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::Settings;
+
+    fn rules_fired(sql: &str, assume_in_transaction: bool) -> Vec<&'static str> {
+        let settings = Settings { assume_in_transaction, ..Settings::default() };
+        let config = LintConfig { settings, ..LintConfig::default() };
+        lint_text(sql, &config)
+            .into_iter()
+            .map(|d| d.rule)
+            .filter(|r| *r == "begin-inside-transaction" || *r == "unterminated-transaction")
+            .collect()
+    }
+
+    #[test]
+    fn begin_in_a_file_the_tool_wraps() {
+        let sql = "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\n";
+        assert_eq!(rules_fired(sql, true), ["begin-inside-transaction"]);
+        assert!(rules_fired(sql, false).is_empty());
+    }
+
+    #[test]
+    fn the_tool_commits_a_begin_left_open() {
+        let sql = "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\n";
+        assert_eq!(rules_fired(sql, false), ["unterminated-transaction"]);
+        assert_eq!(rules_fired(sql, true), ["begin-inside-transaction"]);
     }
 }

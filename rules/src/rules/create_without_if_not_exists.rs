@@ -45,8 +45,13 @@ declare_rule! {
 }
 
 /// The last code token of `stmt` that ends at or before `offset`, when it is one of `keywords`.
-pub(super) fn keyword_before(cx: &RuleContext<'_>, stmt: &Statement, offset: usize, keywords: &[&str]) -> Option<Token> {
-    let tok = cx.file.statement_tokens(stmt).iter().filter(|t| !t.is_comment() && t.span.end <= offset).last()?;
+pub(super) fn keyword_before(
+    cx: &RuleContext<'_>,
+    stmt: &Statement,
+    offset: usize,
+    keywords: &[&str],
+) -> Option<Token> {
+    let tok = cx.file.statement_tokens(stmt).iter().rev().find(|t| !t.is_comment() && t.span.end <= offset)?;
     keywords.iter().any(|k| tok.is_word(cx.text(), k)).then_some(*tok)
 }
 
@@ -83,11 +88,13 @@ fn dropped_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName,
 /// True when an earlier statement dropped column `column` of `table` (or the table).
 fn column_dropped_earlier(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, index: usize) -> bool {
     dropped_earlier(cx, ObjectKind::Table, table, index)
-        || earlier(cx, index).any(|o| match o.op {
-            Op::AlterTable { name, actions, .. } if name.same_object(table) => actions.iter().any(
-                |a| matches!(&a.kind, AlterActionKind::DropColumn { name: c, .. } if c.name.eq_ignore_ascii_case(column)),
-            ),
-            _ => false,
+        || earlier(cx, index).any(|o| {
+            match o.op {
+        Op::AlterTable { name, actions, .. } if name.same_object(table) => actions.iter().any(
+            |a| matches!(&a.kind, AlterActionKind::DropColumn { name: c, .. } if c.name.eq_ignore_ascii_case(column)),
+        ),
+        _ => false,
+    }
         })
 }
 
@@ -128,8 +135,12 @@ fn support(cx: &RuleContext<'_>) -> Support {
     }
 }
 
-fn rerun_note(cx: &RuleContext<'_>) -> &'static str {
+/// Why the statement runs again, for the messages of the idempotency rules.
+pub(super) fn rerun_note(cx: &RuleContext<'_>) -> &'static str {
     match cx.dialect() {
+        Dialect::MySql if cx.fcx.settings.mysql_version.is_mariadb() => {
+            "MariaDB commits each DDL statement, so a retry after a partial failure stops here"
+        }
         Dialect::MySql => "MySQL commits each DDL statement, so a retry after a partial failure stops here",
         Dialect::Postgres => "a re-run after a partial failure or a manual fix-up stops here",
     }
@@ -153,7 +164,8 @@ impl Rule for CreateWithoutIfNotExists {
                 }
                 Op::CreateIndex { name, table, if_not_exists: false, keyword_span, .. } if sup.index => match name {
                     Some(ident) => {
-                        let q = QualifiedName { schema: table.schema.clone(), name: ident.name.clone(), span: ident.span };
+                        let q =
+                            QualifiedName { schema: table.schema.clone(), name: ident.name.clone(), span: ident.span };
                         if dropped_earlier(cx, ObjectKind::Index, &q, o.index) {
                             continue;
                         }
@@ -213,7 +225,8 @@ impl Rule for CreateWithoutIfNotExists {
                         );
                         d.help = Some("write `ADD COLUMN IF NOT EXISTS`".into());
                         if let Some(kw) = kw {
-                            let text = if kw.is_word(cx.text(), "add") { " COLUMN IF NOT EXISTS" } else { " IF NOT EXISTS" };
+                            let text =
+                                if kw.is_word(cx.text(), "add") { " COLUMN IF NOT EXISTS" } else { " IF NOT EXISTS" };
                             d.fix = Some(Fix {
                                 description: "Add IF NOT EXISTS".into(),
                                 applicability: Applicability::Safe,
@@ -241,10 +254,7 @@ fn report(
     let d = out.report(
         o.stmt,
         span,
-        format!(
-            "creating {what}{named} without `IF NOT EXISTS` fails if the migration runs again: {}",
-            rerun_note(cx)
-        ),
+        format!("creating {what}{named} without `IF NOT EXISTS` fails if the migration runs again: {}", rerun_note(cx)),
     );
     d.help = Some(format!("write `CREATE {} IF NOT EXISTS`", what.to_ascii_uppercase()));
     if let Some(kw) = keyword {
@@ -253,5 +263,39 @@ fn report(
             applicability: Applicability::Safe,
             edits: vec![Edit::insert(kw.span.end, " IF NOT EXISTS")],
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{fix_text, lint_text, LintConfig};
+    use sluice_core::{Dialect, MySqlVersion, Settings};
+
+    fn config(version: MySqlVersion) -> LintConfig {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        LintConfig { settings, ..LintConfig::default() }
+    }
+
+    fn findings(sql: &str, version: MySqlVersion) -> usize {
+        lint_text(sql, &config(version)).iter().filter(|d| d.rule == "create-without-if-not-exists").count()
+    }
+
+    const SQL: &str = "CREATE INDEX idx_orders_status ON orders (status);\n\
+                       ALTER TABLE customers ADD COLUMN billing_email VARCHAR(255) NULL, ADD billing_phone VARCHAR(32);\n";
+
+    #[test]
+    fn mysql_has_no_if_not_exists_for_indexes_and_columns() {
+        assert_eq!(findings(SQL, MySqlVersion::mysql(8, 0, 35)), 0);
+    }
+
+    #[test]
+    fn mariadb_has_them_and_the_fix_inserts_them() {
+        let v = MySqlVersion::mariadb(10, 11, 0);
+        assert_eq!(findings(SQL, v), 3);
+        let (fixed, _) = fix_text(SQL, &config(v), false);
+        assert!(fixed.contains("CREATE INDEX IF NOT EXISTS idx_orders_status"), "{fixed}");
+        assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_email"), "{fixed}");
+        assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_phone"), "{fixed}");
+        assert_eq!(findings(&fixed, v), 0);
     }
 }

@@ -51,8 +51,7 @@ impl Rule for DropSchemaOrDatabase {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
-            let Op::Drop { kind: kind @ (ObjectKind::Schema | ObjectKind::Database), names, cascade, .. } = o.op
-            else {
+            let Op::Drop { kind: kind @ (ObjectKind::Schema | ObjectKind::Database), names, cascade, .. } = o.op else {
                 continue;
             };
             for name in names {

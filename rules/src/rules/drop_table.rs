@@ -6,7 +6,7 @@ use sluice_core::Dialect;
 declare_rule! {
     /// ## What it does
     /// Flags `DROP TABLE` of a table that existed before this migration (tables created earlier
-    /// in the same file are not flagged).
+    /// in the same file and MySQL `DROP TEMPORARY TABLE` are not flagged).
     ///
     /// ## Why it is bad
     /// Every row is gone the moment the migration commits, and no down migration can bring it
@@ -43,6 +43,11 @@ impl Rule for DropTable {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
             let Op::Drop { kind: ObjectKind::Table, names, cascade, .. } = o.op else { continue };
+            // MySQL `DROP TEMPORARY TABLE` only drops a table of this session.
+            let mut words = cx.file.statement_tokens(o.stmt).iter().filter(|t| !t.is_comment());
+            if words.nth(1).is_some_and(|t| t.is_word(cx.text(), "temporary")) {
+                continue;
+            }
             for name in names {
                 if cx.is_new_table(name, o.index) {
                     continue;

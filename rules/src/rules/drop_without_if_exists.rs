@@ -1,4 +1,4 @@
-use super::create_without_if_not_exists::{earlier, keyword_before};
+use super::create_without_if_not_exists::{earlier, keyword_before, rerun_note};
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
@@ -109,18 +109,12 @@ fn created_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName,
     })
 }
 
-fn rerun_note(cx: &RuleContext<'_>) -> &'static str {
-    match cx.dialect() {
-        Dialect::MySql => "MySQL commits each DDL statement, so a retry after a partial failure stops here",
-        Dialect::Postgres => "a re-run after a partial failure or a manual fix-up stops here",
-    }
-}
-
 fn with_fix(out: &mut Reporter, stmt: &Statement, span: Span, message: String, help: &str, edit: Option<Edit>) {
     let d = out.report(stmt, span, message);
     d.help = Some(help.into());
     if let Some(edit) = edit {
-        d.fix = Some(Fix { description: "Add IF EXISTS".into(), applicability: Applicability::Safe, edits: vec![edit] });
+        d.fix =
+            Some(Fix { description: "Add IF EXISTS".into(), applicability: Applicability::Safe, edits: vec![edit] });
     }
 }
 
@@ -162,6 +156,10 @@ impl Rule for DropWithoutIfExists {
                             Some(t) if t.is_word(cx.text(), "drop") => " COLUMN IF EXISTS",
                             _ => " IF EXISTS",
                         };
+                        let written = match kw {
+                            Some(t) if what == "constraint" && t.is_word(cx.text(), "key") => "FOREIGN KEY".to_string(),
+                            _ => what.to_ascii_uppercase(),
+                        };
                         with_fix(
                             out,
                             o.stmt,
@@ -172,7 +170,7 @@ impl Rule for DropWithoutIfExists {
                                 name.display(),
                                 rerun_note(cx)
                             ),
-                            &format!("write `DROP {} IF EXISTS`", what.to_ascii_uppercase()),
+                            &format!("write `DROP {written} IF EXISTS`"),
                             insert_after(kw, text),
                         );
                     }
@@ -180,7 +178,9 @@ impl Rule for DropWithoutIfExists {
                 }
                 _ => continue,
             };
-            let (Some(what), Some(first), Some(last)) = (kind_name(kind), names.first(), names.last()) else { continue };
+            let (Some(what), Some(first), Some(last)) = (kind_name(kind), names.first(), names.last()) else {
+                continue;
+            };
             if !drop_supported(cx, kind) || names.iter().all(|n| created_earlier(cx, kind, n, o.index)) {
                 continue;
             }
@@ -199,5 +199,40 @@ impl Rule for DropWithoutIfExists {
                 insert_after(kw, " IF EXISTS"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{fix_text, lint_text, LintConfig};
+    use sluice_core::{Dialect, MySqlVersion, Settings};
+
+    fn config(version: MySqlVersion) -> LintConfig {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        LintConfig { settings, ..LintConfig::default() }
+    }
+
+    fn findings(sql: &str, version: MySqlVersion) -> usize {
+        lint_text(sql, &config(version)).iter().filter(|d| d.rule == "drop-without-if-exists").count()
+    }
+
+    const SQL: &str = "DROP INDEX idx_orders_legacy ON orders;\n\
+                       ALTER TABLE orders DROP COLUMN legacy_status, DROP legacy_flag;\n\
+                       ALTER TABLE orders DROP FOREIGN KEY fk_orders_customer;\n";
+
+    #[test]
+    fn mysql_has_no_if_exists_for_indexes_columns_and_foreign_keys() {
+        assert_eq!(findings(SQL, MySqlVersion::mysql(8, 0, 35)), 0);
+    }
+
+    #[test]
+    fn mariadb_has_them_and_the_fix_inserts_them() {
+        let v = MySqlVersion::mariadb(10, 11, 0);
+        assert_eq!(findings(SQL, v), 4);
+        let (fixed, _) = fix_text(SQL, &config(v), false);
+        assert!(fixed.contains("DROP INDEX IF EXISTS idx_orders_legacy"), "{fixed}");
+        assert!(fixed.contains("DROP COLUMN IF EXISTS legacy_status, DROP COLUMN IF EXISTS legacy_flag"), "{fixed}");
+        assert!(fixed.contains("DROP FOREIGN KEY IF EXISTS fk_orders_customer"), "{fixed}");
+        assert_eq!(findings(&fixed, v), 0);
     }
 }

@@ -91,9 +91,11 @@ impl Rule for EnumValueAddedInTransaction {
                             .filter(|t| t.kind == TokenKind::String && t.text(cx.text()) == lit)
                             .map(|t| t.span),
                     );
-                    let ends = later.stmt.ops.iter().any(|o| {
-                        matches!(o, Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback))
-                    });
+                    let ends = later
+                        .stmt
+                        .ops
+                        .iter()
+                        .any(|o| matches!(o, Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback)));
                     if ends {
                         break;
                     }
@@ -115,5 +117,31 @@ impl Rule for EnumValueAddedInTransaction {
                 d.help = Some("commit after adding the value, and use it in a later transaction or migration".into());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::{PgVersion, Settings};
+
+    fn messages(sql: &str, pg: PgVersion) -> Vec<String> {
+        let config =
+            LintConfig { settings: Settings { pg_version: pg, ..Settings::default() }, ..LintConfig::default() };
+        lint_text(sql, &config)
+            .into_iter()
+            .filter(|d| d.rule == "enum-value-added-in-transaction")
+            .map(|d| d.message)
+            .collect()
+    }
+
+    const UNUSED: &str = "BEGIN;\nALTER TYPE order_status ADD VALUE 'on_hold';\nCOMMIT;\n";
+
+    #[test]
+    fn before_12_any_add_value_in_a_transaction_block_fails() {
+        let found = messages(UNUSED, PgVersion::new(11, 0));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("before PostgreSQL 12"), "{found:?}");
+        assert!(messages(UNUSED, PgVersion::new(12, 0)).is_empty());
     }
 }

@@ -75,12 +75,15 @@ impl Check<'_, '_> {
     /// long identifiers before the tree is built), with its span.
     fn written(&self, stmt: &Statement, name: &str) -> Option<(String, Span)> {
         let text = self.cx.text();
-        self.cx.file.statement_tokens(stmt).iter().filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)).find_map(
-            |t| {
+        self.cx
+            .file
+            .statement_tokens(stmt)
+            .iter()
+            .filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent))
+            .find_map(|t| {
                 let v = ident_value(t, text, Dialect::Postgres);
                 (v.len() > 63 && truncate_bytes(&v, 63) == name).then_some((v, t.span))
-            },
-        )
+            })
     }
 
     fn name(&mut self, stmt: &Statement, what: &str, name: &str, span: Span) {

@@ -88,3 +88,24 @@ impl Rule for InlineReferencesIgnored {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::{Dialect, MySqlVersion, Settings};
+
+    fn count(sql: &str, version: MySqlVersion) -> usize {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        let config = LintConfig { settings, ..LintConfig::default() };
+        lint_text(sql, &config).iter().filter(|d| d.rule == "inline-references-ignored").count()
+    }
+
+    #[test]
+    fn only_servers_that_ignore_inline_references() {
+        let sql = "CREATE TABLE c (id INT, p INT REFERENCES p (id));";
+        assert_eq!(count(sql, MySqlVersion::mysql(8, 4, 3)), 1);
+        assert_eq!(count(sql, MySqlVersion::mariadb(10, 4, 0)), 1);
+        assert_eq!(count(sql, MySqlVersion::mysql(9, 0, 0)), 0);
+        assert_eq!(count(sql, MySqlVersion::mariadb(10, 5, 0)), 0);
+    }
+}

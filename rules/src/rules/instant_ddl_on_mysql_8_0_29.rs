@@ -53,6 +53,7 @@ impl Rule for InstantDdlOnMysql8029 {
             else {
                 continue;
             };
+            let explicit = online_ddl::explicit_algorithm(actions) == Some(Requested::Instant);
             let how = match online_ddl::explicit_algorithm(actions) {
                 Some(Requested::Instant) => "`ALGORITHM=INSTANT` asks for",
                 Some(_) => continue,
@@ -76,8 +77,10 @@ impl Rule for InstantDdlOnMysql8029 {
                     name.display()
                 ),
             );
-            d.help =
-                Some("append `ALGORITHM=INPLACE, LOCK=NONE`, or upgrade the server to 8.0.32 or later first".into());
+            let change = if explicit { "replace `ALGORITHM=INSTANT` with" } else { "append" };
+            d.help = Some(format!(
+                "{change} `ALGORITHM=INPLACE, LOCK=NONE`, or upgrade the server to 8.0.32 or later first"
+            ));
         }
     }
 }

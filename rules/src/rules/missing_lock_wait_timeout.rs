@@ -38,7 +38,7 @@ declare_rule! {
     }
 }
 
-/// The first table this operation takes a metadata lock on, if the operation is DDL on a table.
+/// The tables whose metadata lock this DDL operation needs (empty when it is not table DDL).
 fn ddl_table(op: &Op) -> Vec<&QualifiedName> {
     match op {
         Op::AlterTable { name, .. } => vec![name],

@@ -67,8 +67,10 @@ impl Rule for MultipleDdlStatements {
                     s.stmt,
                     span,
                     format!(
-                        "this DDL statement commits on its own: if it fails, the DDL on {} stays applied and re-running the migration breaks",
-                        describe_lines(&earlier)
+                        "this DDL statement commits on its own: if it fails, {} on {} {} applied and re-running the migration breaks",
+                        if earlier.len() == 1 { "the DDL statement" } else { "the DDL statements" },
+                        describe_lines(&earlier),
+                        if earlier.len() == 1 { "stays" } else { "stay" },
                     ),
                 );
                 d.help = Some(

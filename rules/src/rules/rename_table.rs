@@ -7,7 +7,8 @@ declare_rule! {
     /// ## What it does
     /// Flags renaming a table that existed before this migration: `ALTER TABLE a RENAME TO b`
     /// and MySQL `RENAME TABLE a TO b`. A rename is not flagged when the same file puts a table
-    /// or view back under the old name (a bridging view, or a table swap).
+    /// or view back under the old name (a bridging view), nor the renames of a table swap
+    /// (`RENAME TABLE t TO t_old, t_new TO t`).
     ///
     /// ## Why it is bad
     /// The rename itself is a quick metadata change, but the application version still running
@@ -40,13 +41,17 @@ declare_rule! {
     }
 }
 
-/// True when a later statement puts something back under the old name (a bridging view, or
-/// the second half of a table swap), so queries on the old name keep working.
-fn old_name_reused(cx: &RuleContext<'_>, from: &QualifiedName, index: usize) -> bool {
-    cx.ops().filter(|o| o.index >= index).any(|o| match o.op {
-        Op::RenameTable { to, .. } => to.same_object(from),
-        Op::CreateTable { name, .. } => name.same_object(from),
-        Op::Create { kind: ObjectKind::View, name: Some(name), .. } => name.same_object(from),
+/// Whether a rename is part of a pattern that keeps every name the application uses working:
+/// something is put back under the old name later in the file (a bridging view, or the first
+/// half of a table swap), or the new name was freed by an earlier rename (the second half of a
+/// swap, which moves a shadow table into place).
+fn keeps_names_working(cx: &RuleContext<'_>, position: usize, from: &QualifiedName, to: &QualifiedName) -> bool {
+    cx.ops().enumerate().any(|(p, o)| match o.op {
+        Op::RenameTable { from: f, to: t } => {
+            (p > position && t.same_object(from)) || (p < position && f.same_object(to))
+        }
+        Op::CreateTable { name, .. } if p > position => name.same_object(from),
+        Op::Create { kind: ObjectKind::View, name: Some(name), .. } if p > position => name.same_object(from),
         _ => false,
     })
 }
@@ -74,20 +79,20 @@ impl Rule for RenameTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
+        for (position, o) in cx.ops().enumerate() {
             match o.op {
                 Op::RenameTable { from, to }
-                    if !cx.is_new_table(from, o.index) && !old_name_reused(cx, from, o.index) =>
+                    if !cx.is_new_table(from, o.index) && !keeps_names_working(cx, position, from, to) =>
                 {
                     report(out, o.stmt, from, to)
                 }
                 // MySQL `ALTER TABLE a RENAME TO b` may come with other clauses.
-                Op::AlterTable { name, actions, .. }
-                    if !cx.is_new_table(name, o.index) && !old_name_reused(cx, name, o.index) =>
-                {
+                Op::AlterTable { name, actions, .. } if !cx.is_new_table(name, o.index) => {
                     for a in actions {
                         if let AlterActionKind::RenameTable { to } = &a.kind {
-                            report(out, o.stmt, name, to);
+                            if !keeps_names_working(cx, position, name, to) {
+                                report(out, o.stmt, name, to);
+                            }
                         }
                     }
                 }

@@ -61,10 +61,7 @@ impl Rule for TruncateTable {
                     format!("`TRUNCATE` deletes every row of `{}`{also}", table.display()),
                 );
                 if let Some(span) = cascade_span {
-                    d.labels.push(Label {
-                        span,
-                        message: "CASCADE empties the referencing tables too".into(),
-                    });
+                    d.labels.push(Label { span, message: "CASCADE empties the referencing tables too".into() });
                 }
                 d.help = Some(if cascade {
                     "delete the rows that must go in batches outside the migration, and never cascade blindly".into()

@@ -46,9 +46,19 @@ impl Rule for UnbatchedTableWideDml {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
             let Op::Dml { kind, table: Some(table), has_where: false, has_limit: false } = o.op else { continue };
-            let (verb, effect) = match kind {
-                DmlKind::Update => ("UPDATE", "rewrites"),
-                DmlKind::Delete => ("DELETE", "deletes"),
+            let (verb, effect, help) = match kind {
+                DmlKind::Update => (
+                    "UPDATE",
+                    "updates",
+                    "backfill in batches keyed by the primary key from a job outside the migration, committing after \
+                     each batch",
+                ),
+                DmlKind::Delete => (
+                    "DELETE",
+                    "deletes",
+                    "delete in batches keyed by the primary key from a job outside the migration, committing after \
+                     each batch",
+                ),
                 _ => continue,
             };
             if cx.is_new_table(table, o.index) {
@@ -60,8 +70,8 @@ impl Rule for UnbatchedTableWideDml {
                 .file
                 .statement_tokens(o.stmt)
                 .iter()
-                .filter(|t| t.span.end <= table.span.start && t.is_word(cx.text(), verb))
-                .last()
+                .rev()
+                .find(|t| t.span.end <= table.span.start && t.is_word(cx.text(), verb))
                 .map_or(table.span, |t| t.span.cover(table.span));
             let d = out.report(
                 o.stmt,
@@ -72,11 +82,7 @@ impl Rule for UnbatchedTableWideDml {
                     table.display()
                 ),
             );
-            d.help = Some(
-                "backfill in batches keyed by the primary key from a job outside the migration, committing after \
-                 each batch"
-                    .into(),
-            );
+            d.help = Some(help.into());
         }
     }
 }
