@@ -3,6 +3,7 @@
 //! Like the core, this crate does no IO: it lints text it is given.
 
 pub mod builtin;
+pub mod docs;
 pub mod lint;
 pub mod registry;
 pub mod render;
