@@ -264,6 +264,48 @@ pub(crate) fn lower_unparsed(cx: &LowerCx) -> Vec<Op> {
             reparse_edited(cx, &[], cut)
         }
         "optimize" => vec![Op::Other { kind: "OptimizeTable".into() }],
+        // Dynamic SQL: what `@s` holds is not visible statically.
+        "prepare" | "execute" | "deallocate" => vec![Op::Other { kind: format!("{first}_statement") }],
+        // `SET @v := expr` (user variables; sqlparser wants `=`).
+        "set" => {
+            let at = toks.iter().skip(1).position(|t| !t.is_punct(cx.text, '@')).map_or(toks.len(), |p| p + 1);
+            let name = toks.get(at).map(|t| ident_value(t, cx.text, Dialect::MySql).to_ascii_lowercase());
+            let value_start = toks
+                .iter()
+                .skip(at + 1)
+                .position(|t| !t.is_punct(cx.text, ':') && !t.is_punct(cx.text, '='))
+                .map(|p| p + at + 1);
+            match (name, value_start) {
+                (Some(name), Some(v)) if !name.is_empty() => {
+                    let start = toks[v].span.start;
+                    let value = cx.text.get(start..cx.span.end).unwrap_or("").trim().to_string();
+                    vec![Op::Set { name, value, local: false }]
+                }
+                _ => Vec::new(),
+            }
+        }
+        // Multi-table UPDATE/DELETE (`UPDATE a, b SET ...`, `DELETE t1.* FROM ... JOIN ...`).
+        "update" | "delete" => {
+            let mut depth = 0i32;
+            let (mut has_where, mut has_limit) = (false, false);
+            for t in &toks {
+                match cx.slice(t.span) {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    // A join restricts the rows as a WHERE would.
+                    _ if depth == 0 && (t.is_word(cx.text, "where") || t.is_word(cx.text, "join")) => has_where = true,
+                    _ if depth == 0 && t.is_word(cx.text, "limit") => has_limit = true,
+                    _ => {}
+                }
+            }
+            let kind = if first == "update" { DmlKind::Update } else { DmlKind::Delete };
+            let table_at = if first == "update" {
+                1
+            } else {
+                toks.iter().position(|t| t.is_word(cx.text, "from")).map_or(1, |i| i + 1)
+            };
+            vec![Op::Dml { kind, table: qname_tokens(cx, &toks, table_at), has_where, has_limit }]
+        }
         _ => Vec::new(),
     }
 }
@@ -2335,5 +2377,25 @@ COMMIT;
         assert_eq!(s(src, a[0].span), "ALGORITHM=INPLACE");
         assert_eq!(a[1].kind, AlterActionKind::Lock(LockClause::None));
         assert_eq!(s(src, a[1].span), "LOCK=NONE");
+    }
+
+    #[test]
+    fn dynamic_sql_user_variables_and_multi_table_dml_are_recovered() {
+        let src = "PREPARE stmt FROM @s;\nSET @exist := (SELECT COUNT(*) FROM t);\n\
+                   UPDATE a, b SET a.x = b.x WHERE a.id = b.id;\nDELETE ms.* FROM ms INNER JOIN m USING (id);";
+        let f = parse_file(src, Dialect::MySql);
+        assert_eq!(f.statements.len(), 4);
+        assert!(f
+            .statements
+            .iter()
+            .all(|s| matches!(s.status, StatementStatus::Recovered(_) | StatementStatus::Parsed)));
+        assert!(matches!(&f.statements[0].ops[0], Op::Other { kind } if kind == "prepare_statement"));
+        assert!(
+            matches!(&f.statements[1].ops[0], Op::Set { name, value, .. } if name == "exist" && value.starts_with("(SELECT"))
+        );
+        assert!(matches!(&f.statements[2].ops[0], Op::Dml { kind: DmlKind::Update, has_where: true, .. }));
+        assert!(
+            matches!(&f.statements[3].ops[0], Op::Dml { kind: DmlKind::Delete, has_where: true, table: Some(t), .. } if t.name == "ms")
+        );
     }
 }
