@@ -81,7 +81,7 @@ impl Row {
     fn print(&self) {
         let s = self.elapsed.as_secs_f64();
         println!(
-            "| {:<44} | {:>6} | {:>7.2} | {:>9.3} | {:>10.0} | {:>7.2} |",
+            "| {:<52} | {:>6} | {:>7.2} | {:>9.3} | {:>10.0} | {:>7.2} |",
             self.label,
             self.files,
             self.bytes as f64 / 1e6,
@@ -159,10 +159,10 @@ fn main() {
     );
     println!();
     println!(
-        "| {:<44} | {:>6} | {:>7} | {:>9} | {:>10} | {:>7} |",
+        "| {:<52} | {:>6} | {:>7} | {:>9} | {:>10} | {:>7} |",
         "corpus / mode", "files", "MB", "seconds", "files/s", "MB/s"
     );
-    println!("|{:-<46}|{:-<8}|{:-<9}|{:-<11}|{:-<12}|{:-<9}|", "", "", "", "", "", "");
+    println!("|{:-<54}|{:-<8}|{:-<9}|{:-<11}|{:-<12}|{:-<9}|", "", "", "", "", "", "");
     let mut rows = Vec::new();
     rows.extend(bench_corpus("generated pg", Dialect::Postgres, &sql_files(&pg_dir)));
     rows.extend(bench_corpus("generated mysql", Dialect::MySql, &sql_files(&my_dir)));

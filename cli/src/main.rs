@@ -118,6 +118,8 @@ pub struct LintArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Error reports keep their lines whole: they name files and keys that must stay greppable.
+    let _ = miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())));
     // Parsing deeply nested SQL recurses; give worker threads room (see sluice_core).
     let _ = rayon::ThreadPoolBuilder::new().stack_size(sluice_core::RECOMMENDED_STACK_SIZE).build_global();
     match cli.command {

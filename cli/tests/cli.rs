@@ -118,8 +118,12 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(o.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["warning"], 1);
-    let d = &v["diagnostics"][0];
+    let diags = v["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(
+        v["summary"]["warning"].as_u64(),
+        Some(diags.iter().filter(|d| d["severity"] == "warning").count() as u64)
+    );
+    let d = diags.iter().find(|d| d["rule"] == "create-index-non-concurrently").expect("finding");
     assert_eq!(d["path"], "risky.sql");
     assert_eq!(d["rule"], "create-index-non-concurrently");
     assert_eq!(d["severity"], "warning");
@@ -136,9 +140,11 @@ fn github_annotations_are_workflow_commands() {
     let dir = project(&[("risky.sql", RISKY.as_bytes())]);
     let o = sluice(&["lint", "--format", "github", "risky.sql"], dir.path());
     let out = stdout(&o);
-    let line = out.lines().next().expect("one annotation");
+    let line = out.lines().find(|l| l.contains("create-index-non-concurrently")).expect("annotation");
     assert!(
-        line.starts_with("::warning file=risky.sql,line=1,col=1,endLine=1,endColumn=13,title=sluice create-index-non-concurrently::"),
+        line.starts_with(
+            "::warning file=risky.sql,line=1,col=1,endLine=1,endColumn=13,title=sluice create-index-non-concurrently::"
+        ),
         "{line}"
     );
     assert!(line.contains("%0Ahelp: "), "multi-line messages are escaped: {line}");
@@ -172,21 +178,22 @@ fn stdin_uses_the_given_file_name_for_config_and_reports() {
         b"ALTER TABLE `users` DROP COLUMN `legacy`;\n",
     );
     let v: Value = serde_json::from_slice(&o.stdout).expect("json");
-    let d = &v["diagnostics"][0];
+    let diags = v["diagnostics"].as_array().expect("diagnostics");
+    let d = diags.iter().find(|d| d["rule"] == "drop-column").expect("drop-column reported (MySQL config applied)");
     assert_eq!(d["path"], "mysql/001.sql", "{v}");
-    assert_eq!(d["rule"], "drop-column", "{v}");
+    assert!(diags.iter().all(|d| d["path"] == "mysql/001.sql"));
 }
 
 #[test]
 fn fix_rewrites_the_file_and_the_finding_goes_away() {
     let dir = project(&[("risky.sql", format!("\u{feff}{}", RISKY.replace('\n', "\r\n")).as_bytes())]);
     let o = sluice(&["lint", "--fix", "risky.sql"], dir.path());
-    assert!(stdout(&o).contains("Applied 1 fix"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("Applied "), "{}", stdout(&o));
     let fixed = std::fs::read(dir.path().join("risky.sql")).expect("read");
     assert!(fixed.starts_with(b"\xEF\xBB\xBF"), "BOM kept");
     let fixed = String::from_utf8(fixed).expect("utf8");
-    assert!(fixed.contains("CREATE INDEX CONCURRENTLY orders_customer_idx"), "{fixed}");
-    assert!(fixed.ends_with("\r\n"), "CRLF kept");
+    assert!(fixed.contains("CREATE INDEX CONCURRENTLY") && fixed.contains("orders_customer_idx"), "{fixed}");
+    assert!(!fixed.replace("\r\n", "").contains('\n'), "CRLF kept for every line: {fixed:?}");
     let o = sluice(&["lint", "risky.sql"], dir.path());
     assert!(!stdout(&o).contains("create-index-non-concurrently"), "{}", stdout(&o));
 }
@@ -208,7 +215,11 @@ fn hostile_files_get_diagnostics_not_crashes() {
     let has = |path: &str, rule: &str| diags.iter().any(|d| d["path"] == path && d["rule"] == rule);
     assert!(has("latin1.sql", "invalid-utf8"), "{v}");
     assert!(has("nul.sql", "syntax-error"), "{v}");
-    assert!(has("nul.sql", "drop-table") || has("nul.sql", "drop-column") || diags.iter().filter(|d| d["path"] == "nul.sql").count() >= 1);
+    assert!(
+        has("nul.sql", "drop-table")
+            || has("nul.sql", "drop-column")
+            || diags.iter().filter(|d| d["path"] == "nul.sql").count() >= 1
+    );
     assert!(has("bom_crlf.sql", "drop-column"), "{v}");
     assert!(has("meta.sql", "psql-meta-command"), "{v}");
     let bom = diags.iter().find(|d| d["path"] == "bom_crlf.sql" && d["rule"] == "drop-column").expect("finding");
@@ -223,7 +234,12 @@ fn rules_and_explain() {
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.starts_with("RULE"));
-    assert!(out.contains("create-index-non-concurrently  postgres"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("create-index-non-concurrently ")
+            && l.contains(" postgres ")
+            && l.ends_with("safe")),
+        "{out}"
+    );
 
     let o = sluice(&["rules", "--format", "json"], dir.path());
     let v: Value = serde_json::from_slice(&o.stdout).expect("json");

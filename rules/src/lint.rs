@@ -321,11 +321,19 @@ pub fn fix_text(text: &str, config: &LintConfig, unsafe_fixes: bool) -> (String,
     let mut applied = 0;
     for _ in 0..4 {
         let diags = lint_text(&current, config);
+        let crlf = current.contains("\r\n");
         let edits: Vec<Edit> = diags
             .iter()
             .filter_map(|d| d.fix.as_ref())
             .filter(|f| unsafe_fixes || f.applicability == sluice_core::Applicability::Safe)
             .flat_map(|f| f.edits.iter().cloned())
+            .map(|mut e| {
+                // Inserted lines follow the file's line endings.
+                if crlf && e.replacement.contains('\n') {
+                    e.replacement = e.replacement.replace("\r\n", "\n").replace('\n', "\r\n");
+                }
+                e
+            })
             .collect();
         if edits.is_empty() {
             break;
