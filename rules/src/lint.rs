@@ -272,7 +272,11 @@ fn suppression_diagnostics(
                         sev,
                         *span,
                         s.comment,
-                        format!("`{name}` reports nothing on {what}: this suppression is unused"),
+                        if matches!(name.as_str(), "syntax-error" | "invalid-utf8") {
+                            format!("`{name}` cannot be suppressed: fix the statement instead")
+                        } else {
+                            format!("`{name}` reports nothing on {what}: this suppression is unused")
+                        },
                     ));
                 }
             } else {

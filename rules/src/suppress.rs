@@ -110,4 +110,22 @@ mod tests {
         let s = collect(&parse_file(src, Dialect::MySql));
         assert_eq!(s[0].scope, Scope::Statement(0));
     }
+
+    #[test]
+    fn syntax_errors_cannot_be_suppressed() {
+        let src = "-- sluice:ignore syntax-error\nALTER TABLE t ADD COLUMN;";
+        let diags = crate::lint_text(src, &crate::LintConfig::default());
+        assert!(diags.iter().any(|d| d.rule == "syntax-error"), "{diags:?}");
+        let unused = diags.iter().find(|d| d.rule == "unused-suppression").expect("reported");
+        assert!(unused.message.contains("cannot be suppressed"), "{}", unused.message);
+    }
+
+    #[test]
+    fn a_used_suppression_silences_only_its_statement() {
+        let src = "-- sluice:ignore drop-table: archived\nDROP TABLE a;\nDROP TABLE b;";
+        let diags = crate::lint_text(src, &crate::LintConfig::default());
+        let drops: Vec<_> = diags.iter().filter(|d| d.rule == "drop-table").map(|d| d.span.slice(src)).collect();
+        assert_eq!(drops, vec!["b"]);
+        assert!(!diags.iter().any(|d| d.rule == "unused-suppression"));
+    }
 }
