@@ -1,8 +1,11 @@
 //! What a rule is: static metadata with its documentation, and a check over one file.
 
 use serde::Serialize;
-use sluice_core::ir::Op;
-use sluice_core::{Diagnostic, Dialect, FileContext, ParsedFile, Severity, Span, Statement, StatementContext};
+use sluice_core::ir::{AlterAction, Op, QualifiedName};
+use sluice_core::lexer::Token;
+use sluice_core::{
+    Applicability, Diagnostic, Dialect, Edit, FileContext, Fix, ParsedFile, Severity, Span, Statement, StatementContext,
+};
 use std::fmt;
 
 /// What kind of harm a rule guards against.
@@ -114,11 +117,21 @@ pub struct StatementRef<'a> {
 }
 
 /// One operation of a parsed statement.
+#[derive(Clone, Copy)]
 pub struct OpRef<'a> {
     pub index: usize,
     pub stmt: &'a Statement,
     pub ctx: &'a StatementContext,
     pub op: &'a Op,
+}
+
+impl OpRef<'_> {
+    /// The "Add CONCURRENTLY" fix inserting the keyword at `at`: safe on its own, unsafe inside a
+    /// transaction block, where it would only trade one failure for another.
+    pub fn add_concurrently_fix(&self, at: usize) -> Fix {
+        let applicability = if self.ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe };
+        Fix { description: "Add CONCURRENTLY".into(), applicability, edits: vec![Edit::insert(at, " CONCURRENTLY")] }
+    }
 }
 
 /// Everything a rule may read about a file.
@@ -153,10 +166,48 @@ impl<'a> RuleContext<'a> {
             .flat_map(|s| s.stmt.ops.iter().map(move |op| OpRef { index: s.index, stmt: s.stmt, ctx: s.ctx, op }))
     }
 
+    /// The operations of the statements before statement `index`.
+    pub fn ops_before(&self, index: usize) -> impl Iterator<Item = OpRef<'a>> + 'a {
+        self.ops().take_while(move |o| o.index < index)
+    }
+
     /// True when the table was created earlier in this file: it is empty and no other session
     /// can see it yet, so lock and scan concerns do not apply.
-    pub fn is_new_table(&self, name: &sluice_core::ir::QualifiedName, stmt_index: usize) -> bool {
+    pub fn is_new_table(&self, name: &QualifiedName, stmt_index: usize) -> bool {
         self.fcx.created_before(name, stmt_index)
+    }
+
+    /// Every `ALTER TABLE` operation, with its table and actions.
+    pub fn alter_tables(&self) -> impl Iterator<Item = (OpRef<'a>, &'a QualifiedName, &'a [AlterAction])> + 'a {
+        self.ops().filter_map(|o| match o.op {
+            Op::AlterTable { name, actions, .. } => Some((o, name, actions.as_slice())),
+            _ => None,
+        })
+    }
+
+    /// The `ALTER TABLE` operations on tables not created earlier in this file.
+    pub fn alter_tables_of_existing(
+        &self,
+    ) -> impl Iterator<Item = (OpRef<'a>, &'a QualifiedName, &'a [AlterAction])> + 'a {
+        let fcx = self.fcx;
+        self.alter_tables().filter(move |(o, name, _)| !fcx.created_before(name, o.index))
+    }
+
+    /// Every action of the `ALTER TABLE` operations on tables not created earlier in this file.
+    pub fn alters_of_existing_tables(
+        &self,
+    ) -> impl Iterator<Item = (OpRef<'a>, &'a QualifiedName, &'a AlterAction)> + 'a {
+        self.alter_tables_of_existing().flat_map(|(o, name, actions)| actions.iter().map(move |a| (o, name, a)))
+    }
+
+    /// The code tokens of `stmt` (comments left out), in order.
+    pub fn code_tokens(&self, stmt: &Statement) -> impl DoubleEndedIterator<Item = &'a Token> + 'a {
+        self.file.statement_tokens(stmt).iter().filter(|t| !t.is_comment())
+    }
+
+    /// The span of the first token of `stmt` that is the word `word` (ASCII case-insensitive).
+    pub fn word_in(&self, stmt: &Statement, word: &str) -> Option<Span> {
+        self.file.statement_tokens(stmt).iter().find(|t| t.is_word(self.text(), word)).map(|t| t.span)
     }
 }
 

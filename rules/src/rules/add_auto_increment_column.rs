@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -41,27 +41,21 @@ impl Rule for AddAutoIncrementColumn {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
+            if !column.identity {
                 continue;
             }
-            for a in actions {
-                let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
-                if !column.identity {
-                    continue;
-                }
-                let d = out.report(
-                    o.stmt,
-                    column.name.span,
-                    format!(
-                        "adding AUTO_INCREMENT column `{}` rebuilds `{}` to number every row, and writes to it are blocked until the rebuild ends",
-                        column.name.name,
-                        name.display()
-                    ),
-                );
-                d.help = Some("add it with gh-ost or pt-online-schema-change, or in a maintenance window".into());
-            }
+            let d = out.report(
+                o.stmt,
+                column.name.span,
+                format!(
+                    "adding AUTO_INCREMENT column `{}` rebuilds `{}` to number every row, and writes to it are blocked until the rebuild ends",
+                    column.name.name,
+                    name.display()
+                ),
+            );
+            d.help = Some("add it with gh-ost or pt-online-schema-change, or in a maintenance window".into());
         }
     }
 }

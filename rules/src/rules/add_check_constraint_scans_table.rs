@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op};
+use sluice_core::ir::{AlterActionKind, ConstraintKind};
 use sluice_core::online_ddl::Target;
 use sluice_core::Span;
 
@@ -46,8 +46,7 @@ impl Rule for AddCheckConstraintScansTable {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let version = cx.fcx.settings.mysql_version;
         let enforced = Target::new(version).enforces_check_constraints();
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+        for (o, name, actions) in cx.alter_tables() {
             if enforced && cx.is_new_table(name, o.index) {
                 continue;
             }
@@ -88,17 +87,11 @@ impl Rule for AddCheckConstraintScansTable {
 
 #[cfg(test)]
 mod tests {
-    use crate::{lint_text, LintConfig};
-    use sluice_core::{Dialect, MySqlVersion, Settings};
+    use crate::rules::test_util::{self, mysql};
+    use sluice_core::MySqlVersion;
 
     fn messages(sql: &str, version: MySqlVersion) -> Vec<String> {
-        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
-        let config = LintConfig { settings, ..LintConfig::default() };
-        lint_text(sql, &config)
-            .into_iter()
-            .filter(|d| d.rule == "add-check-constraint-scans-table")
-            .map(|d| d.message)
-            .collect()
+        test_util::messages(sql, &mysql(version), "add-check-constraint-scans-table")
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, GeneratedKind, Op, Volatility};
+use sluice_core::ir::{AlterActionKind, GeneratedKind, Volatility};
 
 declare_rule! {
     /// ## What it does
@@ -44,39 +44,33 @@ impl Rule for AddColumnExpressionDefault {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
             let t = name.display();
-            for a in actions {
-                let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
-                let c = &column.name.name;
-                if let Some((GeneratedKind::Stored, expr)) = &column.generated {
-                    let d = out.report(
-                        o.stmt,
-                        expr.span,
-                        format!(
-                            "STORED generated column `{c}` must be computed for every existing row: MySQL copies `{t}` and blocks writes to it for the whole copy"
-                        ),
-                    );
-                    d.help = Some(
-                        "make it VIRTUAL (added instantly, computed on read), or add it with gh-ost or pt-online-schema-change".into(),
-                    );
-                } else if let Some(default) = column.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {
-                    let d = out.report(
-                        o.stmt,
-                        default.span,
-                        format!(
-                            "default `{}` is evaluated for every existing row: adding `{c}` cannot be instant and rebuilds `{t}`",
-                            default.text
-                        ),
-                    );
-                    d.help = Some(
-                        "add the column without the expression default, backfill it in batches, then set the default in a later migration".into(),
-                    );
-                }
+            let c = &column.name.name;
+            if let Some((GeneratedKind::Stored, expr)) = &column.generated {
+                let d = out.report(
+                    o.stmt,
+                    expr.span,
+                    format!(
+                        "STORED generated column `{c}` must be computed for every existing row: MySQL copies `{t}` and blocks writes to it for the whole copy"
+                    ),
+                );
+                d.help = Some(
+                    "make it VIRTUAL (added instantly, computed on read), or add it with gh-ost or pt-online-schema-change".into(),
+                );
+            } else if let Some(default) = column.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {
+                let d = out.report(
+                    o.stmt,
+                    default.span,
+                    format!(
+                        "default `{}` is evaluated for every existing row: adding `{c}` cannot be instant and rebuilds `{t}`",
+                        default.text
+                    ),
+                );
+                d.help = Some(
+                    "add the column without the expression default, backfill it in batches, then set the default in a later migration".into(),
+                );
             }
         }
     }

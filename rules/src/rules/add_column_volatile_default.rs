@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, GeneratedKind, Op, Volatility};
+use sluice_core::ir::{AlterActionKind, GeneratedKind, Volatility};
 
 declare_rule! {
     /// ## What it does
@@ -50,52 +50,46 @@ impl Rule for AddColumnVolatileDefault {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let version = cx.fcx.settings.pg_version;
         let pg11 = version.at_least(11);
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddColumn { column: c, .. } = &a.kind else { continue };
             let table = name.display();
-            for a in actions {
-                let AlterActionKind::AddColumn { column: c, .. } = &a.kind else { continue };
-                let col = &c.name.name;
-                let tail = "rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads and writes";
-                let (span, message, help) = if let Some((GeneratedKind::Stored, e)) = &c.generated {
-                    (
-                        e.span,
-                        format!("adding `{col}` to `{table}` as `GENERATED ALWAYS AS ({}) STORED` computes it for every existing row: it {tail}", e.text),
-                        "add a plain nullable column, backfill it in batches and keep it up to date with a trigger (or compute it in the application)".to_string(),
-                    )
-                } else if c.identity {
-                    let kind = if c.type_name.name.contains("serial") {
-                        format!("`{}` column", c.type_name.name)
-                    } else {
-                        "identity column".to_string()
-                    };
-                    (
-                        c.type_name.span,
-                        format!("adding the {kind} `{col}` to `{table}` fills it from a sequence for every existing row: it {tail}"),
-                        "add a nullable bigint column, attach a sequence default for new rows, backfill old rows in batches, then constrain it".to_string(),
-                    )
-                } else if let Some(e) = c.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {
-                    (
-                        e.span,
-                        format!("the default `{}` of new column `{table}.{col}` differs per row: adding the column {tail}", e.text),
-                        "add the column without a default, `SET DEFAULT` for new rows, then backfill existing rows in batches".to_string(),
-                    )
-                } else if let Some(e) = c.default.as_ref().filter(|e| !pg11 && !e.is_null) {
-                    (
-                        e.span,
-                        format!("before PostgreSQL 11 (target: {version}), the default `{}` of new column `{table}.{col}` is written into every row: adding the column {tail}", e.text),
-                        "add the column without a default, `SET DEFAULT` in a second statement (it only affects new rows), then backfill existing rows in batches".to_string(),
-                    )
+            let col = &c.name.name;
+            let tail = "rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads and writes";
+            let (span, message, help) = if let Some((GeneratedKind::Stored, e)) = &c.generated {
+                (
+                    e.span,
+                    format!("adding `{col}` to `{table}` as `GENERATED ALWAYS AS ({}) STORED` computes it for every existing row: it {tail}", e.text),
+                    "add a plain nullable column, backfill it in batches and keep it up to date with a trigger (or compute it in the application)".to_string(),
+                )
+            } else if c.identity {
+                let kind = if c.type_name.name.contains("serial") {
+                    format!("`{}` column", c.type_name.name)
                 } else {
-                    continue;
+                    "identity column".to_string()
                 };
-                let span = if span.is_empty() { c.name.span } else { span };
-                let d = out.report(o.stmt, span, message);
-                d.help = Some(help);
-            }
+                (
+                    c.type_name.span,
+                    format!("adding the {kind} `{col}` to `{table}` fills it from a sequence for every existing row: it {tail}"),
+                    "add a nullable bigint column, attach a sequence default for new rows, backfill old rows in batches, then constrain it".to_string(),
+                )
+            } else if let Some(e) = c.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {
+                (
+                    e.span,
+                    format!("the default `{}` of new column `{table}.{col}` differs per row: adding the column {tail}", e.text),
+                    "add the column without a default, `SET DEFAULT` for new rows, then backfill existing rows in batches".to_string(),
+                )
+            } else if let Some(e) = c.default.as_ref().filter(|e| !pg11 && !e.is_null) {
+                (
+                    e.span,
+                    format!("before PostgreSQL 11 (target: {version}), the default `{}` of new column `{table}.{col}` is written into every row: adding the column {tail}", e.text),
+                    "add the column without a default, `SET DEFAULT` in a second statement (it only affects new rows), then backfill existing rows in batches".to_string(),
+                )
+            } else {
+                continue;
+            };
+            let span = if span.is_empty() { c.name.span } else { span };
+            let d = out.report(o.stmt, span, message);
+            d.help = Some(help);
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op};
+use sluice_core::ir::{AlterActionKind, ConstraintKind};
 
 declare_rule! {
     /// ## What it does
@@ -46,27 +46,24 @@ impl Rule for AddForeignKeyCopiesTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if o.ctx.foreign_key_checks_off || cx.is_new_table(name, o.index) {
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            if o.ctx.foreign_key_checks_off {
                 continue;
             }
-            for a in actions {
-                let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
-                let ConstraintKind::ForeignKey { target } = &c.kind else { continue };
-                let d = out.report(
-                    o.stmt,
-                    a.span,
-                    format!(
-                        "adding a foreign key with foreign_key_checks on copies `{}` to validate every row, blocking writes to it (and stalling writes to `{}`) for the whole copy",
-                        name.display(),
-                        target.table.display()
-                    ),
-                );
-                d.help = Some(
-                    "check for orphan rows, then `SET SESSION foreign_key_checks = 0;` before the ALTER so it runs in place, and set it back to 1 after".into(),
-                );
-            }
+            let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
+            let ConstraintKind::ForeignKey { target } = &c.kind else { continue };
+            let d = out.report(
+                o.stmt,
+                a.span,
+                format!(
+                    "adding a foreign key with foreign_key_checks on copies `{}` to validate every row, blocking writes to it (and stalling writes to `{}`) for the whole copy",
+                    name.display(),
+                    target.table.display()
+                ),
+            );
+            d.help = Some(
+                "check for orphan rows, then `SET SESSION foreign_key_checks = 0;` before the ALTER so it runs in place, and set it back to 1 after".into(),
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ColumnDef, Op};
+use sluice_core::ir::{AlterActionKind, ColumnDef};
 use sluice_core::Dialect;
 
 declare_rule! {
@@ -119,39 +119,33 @@ impl Rule for AddNotNullColumnWithoutDefault {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
+            let has_default = column.default.as_ref().is_some_and(|d| !d.is_null);
+            if !column.not_null || has_default || column.identity || column.generated.is_some() {
                 continue;
             }
-            for a in actions {
-                let AlterActionKind::AddColumn { column, .. } = &a.kind else { continue };
-                let has_default = column.default.as_ref().is_some_and(|d| !d.is_null);
-                if !column.not_null || has_default || column.identity || column.generated.is_some() {
-                    continue;
-                }
-                let (effect, help) = match cx.dialect() {
-                    Dialect::Postgres => (
-                        "fails with `column contains null values` as soon as the table has rows".to_string(),
-                        "give it a DEFAULT that suits the existing rows, or add it nullable, backfill, then set NOT NULL",
-                    ),
-                    Dialect::MySql => (
-                        mysql_effect(column),
-                        "give it an explicit DEFAULT that suits the existing rows, or add it nullable, backfill, then \
-                         make it NOT NULL",
-                    ),
-                };
-                let d = out.report(
-                    o.stmt,
-                    column.name.span,
-                    format!(
-                        "adding NOT NULL column `{}` without a default to `{}` {effect}",
-                        column.name.name,
-                        name.display()
-                    ),
-                );
-                d.help = Some(help.into());
-            }
+            let (effect, help) = match cx.dialect() {
+                Dialect::Postgres => (
+                    "fails with `column contains null values` as soon as the table has rows".to_string(),
+                    "give it a DEFAULT that suits the existing rows, or add it nullable, backfill, then set NOT NULL",
+                ),
+                Dialect::MySql => (
+                    mysql_effect(column),
+                    "give it an explicit DEFAULT that suits the existing rows, or add it nullable, backfill, then \
+                     make it NOT NULL",
+                ),
+            };
+            let d = out.report(
+                o.stmt,
+                column.name.span,
+                format!(
+                    "adding NOT NULL column `{}` without a default to `{}` {effect}",
+                    column.name.name,
+                    name.display()
+                ),
+            );
+            d.help = Some(help.into());
         }
     }
 }

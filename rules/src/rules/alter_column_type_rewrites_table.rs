@@ -86,7 +86,7 @@ fn trivial_using(using: Option<&Expr>, column: &str) -> bool {
 /// The column's type as last declared earlier in this file, when known.
 fn known_type(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, before: usize) -> Option<TypeName> {
     let mut found = None;
-    for o in cx.ops().take_while(|o| o.index < before) {
+    for o in cx.ops_before(before) {
         match o.op {
             Op::CreateTable { name, columns, .. } if name.same_object(table) => {
                 found = columns.iter().find(|c| c.name.name.eq_ignore_ascii_case(column)).map(|c| c.type_name.clone());
@@ -121,43 +121,35 @@ impl Rule for AlterColumnTypeRewritesTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let AlterActionKind::AlterColumnType { column, new_type, using, .. } = &a.kind else { continue };
-                let plain = trivial_using(using.as_ref(), &column.name);
-                if plain {
-                    match known_type(cx, name, &column.name, o.index) {
-                        Some(old) if coercible(&old, new_type) => continue,
-                        Some(_) => {}
-                        None if new_type.name == "text" && !new_type.array => continue,
-                        None if new_type.name == "varchar" && new_type.modifiers.is_empty() && !new_type.array => {
-                            continue
-                        }
-                        None => {}
-                    }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AlterColumnType { column, new_type, using, .. } = &a.kind else { continue };
+            let plain = trivial_using(using.as_ref(), &column.name);
+            if plain {
+                match known_type(cx, name, &column.name, o.index) {
+                    Some(old) if coercible(&old, new_type) => continue,
+                    Some(_) => {}
+                    None if new_type.name == "text" && !new_type.array => continue,
+                    None if new_type.name == "varchar" && new_type.modifiers.is_empty() && !new_type.array => continue,
+                    None => {}
                 }
-                let ty = if new_type.text.is_empty() { new_type.name.as_str() } else { new_type.text.as_str() };
-                let why = if plain { "" } else { " (the USING expression computes every value anew)" };
-                let d = out.report(
-                    o.stmt,
-                    if new_type.span.is_empty() { a.span } else { new_type.span },
-                    format!(
-                        "changing `{}.{}` to `{ty}` rewrites the whole table and rebuilds its indexes under an \
-                         ACCESS EXCLUSIVE lock{why}, unless the change is binary coercible",
-                        name.display(),
-                        column.name
-                    ),
-                );
-                d.help = Some(
-                    "add a new column with the new type, backfill it in batches and switch over, or make sure \
-                     the change is binary coercible (e.g. a longer varchar, varchar to text)"
-                        .into(),
-                );
             }
+            let ty = if new_type.text.is_empty() { new_type.name.as_str() } else { new_type.text.as_str() };
+            let why = if plain { "" } else { " (the USING expression computes every value anew)" };
+            let d = out.report(
+                o.stmt,
+                if new_type.span.is_empty() { a.span } else { new_type.span },
+                format!(
+                    "changing `{}.{}` to `{ty}` rewrites the whole table and rebuilds its indexes under an \
+                     ACCESS EXCLUSIVE lock{why}, unless the change is binary coercible",
+                    name.display(),
+                    column.name
+                ),
+            );
+            d.help = Some(
+                "add a new column with the new type, backfill it in batches and switch over, or make sure \
+                 the change is binary coercible (e.g. a longer varchar, varchar to text)"
+                    .into(),
+            );
         }
     }
 }

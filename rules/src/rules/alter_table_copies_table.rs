@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterAction, AlterActionKind, ConstraintKind, GeneratedKind, LockClause, Op, Volatility};
+use sluice_core::ir::{AlterAction, AlterActionKind, ConstraintKind, GeneratedKind, LockClause, Volatility};
 use sluice_core::online_ddl::{self, Algorithm, Target};
 
 declare_rule! {
@@ -45,9 +45,8 @@ impl Rule for AlterTableCopiesTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) || online_ddl::explicit_algorithm(actions).is_some() {
+        for (o, name, actions) in cx.alter_tables_of_existing() {
+            if online_ddl::explicit_algorithm(actions).is_some() {
                 continue;
             }
             // With LOCK=NONE the server refuses a blocking plan instead of running it.

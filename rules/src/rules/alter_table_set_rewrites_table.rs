@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -41,32 +41,25 @@ impl Rule for AlterTableSetRewritesTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let what = match a.kind {
-                    AlterActionKind::SetTablespace => "SET TABLESPACE",
-                    AlterActionKind::SetLogged { logged: true } => "SET LOGGED",
-                    AlterActionKind::SetLogged { logged: false } => "SET UNLOGGED",
-                    _ => continue,
-                };
-                let d = out.report(
-                    o.stmt,
-                    a.span,
-                    format!(
-                        "`{what}` copies all of `{}` under an ACCESS EXCLUSIVE lock: reads and writes wait for the \
-                         whole copy",
-                        name.display()
-                    ),
-                );
-                d.help = Some(
-                    "run it in a maintenance window, or copy the data online into a new table and swap the names"
-                        .into(),
-                );
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let what = match a.kind {
+                AlterActionKind::SetTablespace => "SET TABLESPACE",
+                AlterActionKind::SetLogged { logged: true } => "SET LOGGED",
+                AlterActionKind::SetLogged { logged: false } => "SET UNLOGGED",
+                _ => continue,
+            };
+            let d = out.report(
+                o.stmt,
+                a.span,
+                format!(
+                    "`{what}` copies all of `{}` under an ACCESS EXCLUSIVE lock: reads and writes wait for the \
+                     whole copy",
+                    name.display()
+                ),
+            );
+            d.help = Some(
+                "run it in a maintenance window, or copy the data online into a new table and swap the names".into(),
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 use sluice_core::online_ddl::{self, Algorithm, Target};
 use sluice_core::{Applicability, Edit, Fix, MySqlVersion};
 
@@ -44,12 +44,8 @@ impl Rule for AlterTableWithoutAlgorithm {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let version = cx.fcx.settings.mysql_version;
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index)
-                || online_ddl::explicit_algorithm(actions).is_some()
-                || online_ddl::explicit_lock(actions).is_some()
-            {
+        for (o, name, actions) in cx.alter_tables_of_existing() {
+            if online_ddl::explicit_algorithm(actions).is_some() || online_ddl::explicit_lock(actions).is_some() {
                 continue;
             }
             let target = Target { version, foreign_key_checks_off: o.ctx.foreign_key_checks_off };
@@ -80,13 +76,7 @@ impl Rule for AlterTableWithoutAlgorithm {
             );
             d.help = Some(format!("append `{clause}` so the server refuses the statement instead of blocking writes"));
             // After the last real token, so a trailing comment does not swallow the clause.
-            let end = cx
-                .file
-                .statement_tokens(o.stmt)
-                .iter()
-                .rev()
-                .find(|t| !t.is_comment())
-                .map_or(o.stmt.span.end, |t| t.span.end);
+            let end = cx.code_tokens(o.stmt).next_back().map_or(o.stmt.span.end, |t| t.span.end);
             d.fix = Some(Fix {
                 description: format!("Append `{clause}`"),
                 applicability: Applicability::Safe,
@@ -98,16 +88,14 @@ impl Rule for AlterTableWithoutAlgorithm {
 
 #[cfg(test)]
 mod tests {
-    use crate::{lint_text, LintConfig};
-    use sluice_core::{Dialect, MySqlVersion, Settings};
+    use crate::rules::test_util::{findings, mysql};
+    use sluice_core::MySqlVersion;
 
     fn fixes(sql: &str, version: MySqlVersion) -> Vec<String> {
-        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
-        let config = LintConfig { settings, ..LintConfig::default() };
-        lint_text(sql, &config)
+        findings(sql, &mysql(version), "alter-table-without-algorithm")
             .into_iter()
-            .filter(|d| d.rule == "alter-table-without-algorithm")
-            .filter_map(|d| d.fix.map(|f| f.description))
+            .filter_map(|d| d.fix)
+            .map(|f| f.description)
             .collect()
     }
 

@@ -60,7 +60,7 @@ impl Rule for ConcurrentlyInTransaction {
                 }
                 _ => continue,
             };
-            let span = cx.file.statement_tokens(o.stmt).iter().find(|t| t.is_word(cx.text(), "concurrently")).map_or(o.stmt.span, |t| t.span);
+            let span = cx.word_in(o.stmt, "concurrently").unwrap_or(o.stmt.span);
             let why = if o.ctx.explicit_transaction {
                 "after an explicit BEGIN"
             } else {

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 use sluice_core::{Span, Statement};
 
 declare_rule! {
@@ -41,15 +41,9 @@ impl Rule for ConvertTableCharset {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let AlterActionKind::ConvertCharset { charset } = &a.kind else { continue };
-                report(out, o.stmt, a.span, &name.display(), charset);
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::ConvertCharset { charset } = &a.kind else { continue };
+            report(out, o.stmt, a.span, &name.display(), charset);
         }
     }
 }

@@ -57,12 +57,7 @@ impl Rule for CreateIndexConcurrentlyPg14Bug {
                 Op::Reindex { concurrently: true, .. } => "REINDEX CONCURRENTLY",
                 _ => continue,
             };
-            let span = cx
-                .file
-                .statement_tokens(o.stmt)
-                .iter()
-                .find(|t| t.is_word(cx.text(), "concurrently"))
-                .map_or(o.stmt.span, |t| t.span);
+            let span = cx.word_in(o.stmt, "concurrently").unwrap_or(o.stmt.span);
             let d = out.report(
                 o.stmt,
                 span,

@@ -1,7 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::Op;
-use sluice_core::{Applicability, Edit, Fix};
 
 declare_rule! {
     /// ## What it does
@@ -50,13 +49,7 @@ impl Rule for CreateIndexNonConcurrently {
                 format!("`CREATE INDEX` on `{}` blocks writes to the table for the whole build", table.display()),
             );
             d.help = Some("build it with `CREATE INDEX CONCURRENTLY`, outside a transaction block".into());
-            // Adding CONCURRENTLY inside a transaction would only trade one failure for another.
-            let applicability = if o.ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe };
-            d.fix = Some(Fix {
-                description: "Add CONCURRENTLY".into(),
-                applicability,
-                edits: vec![Edit::insert(keyword_span.end, " CONCURRENTLY")],
-            });
+            d.fix = Some(o.add_concurrently_fix(keyword_span.end));
         }
     }
 }

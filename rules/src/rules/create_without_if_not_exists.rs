@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{OpRef, Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
+use sluice_core::ir::{AlterAction, AlterActionKind, ObjectKind, Op, QualifiedName};
 use sluice_core::lexer::Token;
 use sluice_core::{Applicability, Dialect, Edit, Fix, PgVersion, Span, Statement};
 
@@ -51,24 +51,19 @@ pub(super) fn keyword_before(
     offset: usize,
     keywords: &[&str],
 ) -> Option<Token> {
-    let tok = cx.file.statement_tokens(stmt).iter().rev().find(|t| !t.is_comment() && t.span.end <= offset)?;
+    let tok = cx.code_tokens(stmt).rev().find(|t| t.span.end <= offset)?;
     keywords.iter().any(|k| tok.is_word(cx.text(), k)).then_some(*tok)
 }
 
 /// The first code token of `stmt` at or after `from` that is the word `first`, or the word
 /// `then` right after it when present (`INDEX CONCURRENTLY`, `ADD COLUMN`).
 fn keyword_at(cx: &RuleContext<'_>, stmt: &Statement, from: usize, first: &str, then: Option<&str>) -> Option<Token> {
-    let mut toks = cx.file.statement_tokens(stmt).iter().filter(|t| !t.is_comment() && t.span.start >= from);
+    let mut toks = cx.code_tokens(stmt).filter(|t| t.span.start >= from);
     let found = *toks.find(|t| t.is_word(cx.text(), first))?;
     match (then, toks.next()) {
         (Some(w), Some(next)) if next.is_word(cx.text(), w) => Some(*next),
         _ => Some(found),
     }
-}
-
-/// Operations of the statements before statement `index`.
-pub(super) fn earlier<'a>(cx: &'a RuleContext<'a>, index: usize) -> impl Iterator<Item = OpRef<'a>> + 'a {
-    cx.ops().take_while(move |o| o.index < index)
 }
 
 fn same_kind(a: ObjectKind, b: ObjectKind) -> bool {
@@ -78,7 +73,7 @@ fn same_kind(a: ObjectKind, b: ObjectKind) -> bool {
 
 /// True when an earlier statement dropped an object of this kind and name.
 fn dropped_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName, index: usize) -> bool {
-    earlier(cx, index).any(|o| match o.op {
+    cx.ops_before(index).any(|o| match o.op {
         Op::Drop { kind: k, names, .. } => same_kind(*k, kind) && names.iter().any(|n| n.same_object(name)),
         Op::DropIndex { names, .. } => kind == ObjectKind::Index && names.iter().any(|n| n.same_object(name)),
         _ => false,
@@ -87,14 +82,14 @@ fn dropped_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName,
 
 /// True when an earlier statement dropped column `column` of `table` (or the table).
 fn column_dropped_earlier(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, index: usize) -> bool {
-    dropped_earlier(cx, ObjectKind::Table, table, index)
-        || earlier(cx, index).any(|o| {
-            match o.op {
-        Op::AlterTable { name, actions, .. } if name.same_object(table) => actions.iter().any(
-            |a| matches!(&a.kind, AlterActionKind::DropColumn { name: c, .. } if c.name.eq_ignore_ascii_case(column)),
-        ),
+    let drops_column = |a: &AlterAction| match &a.kind {
+        AlterActionKind::DropColumn { name: c, .. } => c.name.eq_ignore_ascii_case(column),
         _ => false,
-    }
+    };
+    dropped_earlier(cx, ObjectKind::Table, table, index)
+        || cx.ops_before(index).any(|o| match o.op {
+            Op::AlterTable { name, actions, .. } => name.same_object(table) && actions.iter().any(drops_column),
+            _ => false,
         })
 }
 
@@ -268,16 +263,12 @@ fn report(
 
 #[cfg(test)]
 mod tests {
-    use crate::{fix_text, lint_text, LintConfig};
-    use sluice_core::{Dialect, MySqlVersion, Settings};
-
-    fn config(version: MySqlVersion) -> LintConfig {
-        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
-        LintConfig { settings, ..LintConfig::default() }
-    }
+    use crate::fix_text;
+    use crate::rules::test_util::{self, mysql};
+    use sluice_core::MySqlVersion;
 
     fn findings(sql: &str, version: MySqlVersion) -> usize {
-        lint_text(sql, &config(version)).iter().filter(|d| d.rule == "create-without-if-not-exists").count()
+        test_util::findings(sql, &mysql(version), "create-without-if-not-exists").len()
     }
 
     const SQL: &str = "CREATE INDEX idx_orders_status ON orders (status);\n\
@@ -292,7 +283,7 @@ mod tests {
     fn mariadb_has_them_and_the_fix_inserts_them() {
         let v = MySqlVersion::mariadb(10, 11, 0);
         assert_eq!(findings(SQL, v), 3);
-        let (fixed, _) = fix_text(SQL, &config(v), false);
+        let (fixed, _) = fix_text(SQL, &mysql(v), false);
         assert!(fixed.contains("CREATE INDEX IF NOT EXISTS idx_orders_status"), "{fixed}");
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_email"), "{fixed}");
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_phone"), "{fixed}");

@@ -113,8 +113,7 @@ impl Rule for DdlWithoutLockTimeout {
                 Span::new(stmt.span.start, t.span.end)
             }
             _ => {
-                let toks = cx.file.statement_tokens(stmt);
-                let words: Vec<_> = toks.iter().filter(|t| !t.is_comment()).take(2).collect();
+                let words: Vec<_> = cx.code_tokens(stmt).take(2).collect();
                 match (words.first(), words.last()) {
                     (Some(a), Some(b)) => a.span.cover(b.span),
                     _ => stmt.span,
@@ -151,7 +150,7 @@ impl Rule for DdlWithoutLockTimeout {
 
         // Insert at the top of the file, after an opening BEGIN; right before the statement when an
         // earlier SET lock_timeout (to 0) would override it.
-        let resets = cx.ops().take_while(|o| o.index < index).any(|o| {
+        let resets = cx.ops_before(index).any(|o| {
             matches!(o.op, Op::Set { name, .. } if name.rsplit('.').next().is_some_and(|n| n.eq_ignore_ascii_case("lock_timeout")))
         });
         let first = cx.file.statements.first();

@@ -1,7 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
-use sluice_core::{Applicability, Edit, Fix};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -42,37 +41,26 @@ impl Rule for DetachPartitionNonConcurrently {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let version = cx.fcx.settings.pg_version;
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let AlterActionKind::DetachPartition { partition, concurrently: false } = &a.kind else { continue };
-                let d = out.report(
-                    o.stmt,
-                    a.span,
-                    format!(
-                        "detaching `{}` takes an ACCESS EXCLUSIVE lock on `{}`: all reads and writes of the \
-                         partitioned table wait",
-                        partition.display(),
-                        name.display()
-                    ),
-                );
-                if version.at_least(14) {
-                    d.help = Some("use `DETACH PARTITION ... CONCURRENTLY`, outside a transaction block".into());
-                    let applicability = if o.ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe };
-                    d.fix = Some(Fix {
-                        description: "Add CONCURRENTLY".into(),
-                        applicability,
-                        edits: vec![Edit::insert(a.span.end, " CONCURRENTLY")],
-                    });
-                } else {
-                    d.help = Some(format!(
-                        "`DETACH PARTITION ... CONCURRENTLY` needs PostgreSQL 14 (target: {version}): run the detach \
-                         when traffic is low, with a short `lock_timeout`"
-                    ));
-                }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::DetachPartition { partition, concurrently: false } = &a.kind else { continue };
+            let d = out.report(
+                o.stmt,
+                a.span,
+                format!(
+                    "detaching `{}` takes an ACCESS EXCLUSIVE lock on `{}`: all reads and writes of the \
+                     partitioned table wait",
+                    partition.display(),
+                    name.display()
+                ),
+            );
+            if version.at_least(14) {
+                d.help = Some("use `DETACH PARTITION ... CONCURRENTLY`, outside a transaction block".into());
+                d.fix = Some(o.add_concurrently_fix(a.span.end));
+            } else {
+                d.help = Some(format!(
+                    "`DETACH PARTITION ... CONCURRENTLY` needs PostgreSQL 14 (target: {version}): run the detach \
+                     when traffic is low, with a short `lock_timeout`"
+                ));
             }
         }
     }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -39,20 +39,20 @@ impl Rule for DropColumn {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let AlterActionKind::DropColumn { name: col, .. } = &a.kind else { continue };
-                let d = out.report(
-                    o.stmt,
-                    col.span,
-                    format!("dropping column `{}` of `{}` destroys its data and breaks code that still reads it", col.name, name.display()),
-                );
-                d.help = Some("stop using the column in the application first, then drop it in a later contract migration".into());
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::DropColumn { name: col, .. } = &a.kind else { continue };
+            let d = out.report(
+                o.stmt,
+                col.span,
+                format!(
+                    "dropping column `{}` of `{}` destroys its data and breaks code that still reads it",
+                    col.name,
+                    name.display()
+                ),
+            );
+            d.help = Some(
+                "stop using the column in the application first, then drop it in a later contract migration".into(),
+            );
         }
     }
 }

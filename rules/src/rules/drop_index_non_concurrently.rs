@@ -1,7 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{Op, QualifiedName};
-use sluice_core::{Applicability, Edit, Fix};
 
 declare_rule! {
     /// ## What it does
@@ -36,7 +35,7 @@ declare_rule! {
 
 /// True when `index` was created earlier in this file on a table the file also created.
 fn index_on_new_table(cx: &RuleContext<'_>, index: &QualifiedName, before: usize) -> bool {
-    cx.ops().take_while(|o| o.index < before).any(|o| match o.op {
+    cx.ops_before(before).any(|o| match o.op {
         Op::CreateIndex { name: Some(n), table, .. } => {
             n.name.eq_ignore_ascii_case(&index.name) && cx.is_new_table(table, o.index)
         }
@@ -74,12 +73,7 @@ impl Rule for DropIndexNonConcurrently {
                 "use `DROP INDEX CONCURRENTLY`, outside a transaction block".into()
             });
             if names.len() == 1 && !*cascade {
-                let applicability = if o.ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe };
-                d.fix = Some(Fix {
-                    description: "Add CONCURRENTLY".into(),
-                    applicability,
-                    edits: vec![Edit::insert(keyword_span.end, " CONCURRENTLY")],
-                });
+                d.fix = Some(o.add_concurrently_fix(keyword_span.end));
             }
         }
     }

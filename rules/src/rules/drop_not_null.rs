@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -40,24 +40,18 @@ impl Rule for DropNotNull {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let AlterActionKind::DropNotNull { column } = &a.kind else { continue };
-                let d = out.report(
-                    o.stmt,
-                    a.span,
-                    format!(
-                        "`{}.{}` may hold NULL from now on; code that assumes it never does can break",
-                        name.display(),
-                        column.name
-                    ),
-                );
-                d.help = Some("make sure every reader handles NULL in this column before relaxing it".into());
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::DropNotNull { column } = &a.kind else { continue };
+            let d = out.report(
+                o.stmt,
+                a.span,
+                format!(
+                    "`{}.{}` may hold NULL from now on; code that assumes it never does can break",
+                    name.display(),
+                    column.name
+                ),
+            );
+            d.help = Some("make sure every reader handles NULL in this column before relaxing it".into());
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op};
+use sluice_core::ir::{AlterActionKind, ConstraintKind};
 
 declare_rule! {
     /// ## What it does
@@ -40,11 +40,7 @@ impl Rule for DropPrimaryKey {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
+        for (o, name, actions) in cx.alter_tables_of_existing() {
             let replaced = actions
                 .iter()
                 .any(|a| matches!(&a.kind, AlterActionKind::AddConstraint(c) if c.kind == ConstraintKind::PrimaryKey));

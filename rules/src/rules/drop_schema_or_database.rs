@@ -38,7 +38,7 @@ declare_rule! {
 
 /// True when a `CREATE SCHEMA`/`CREATE DATABASE` of `name` ran before statement `index`.
 fn created_earlier(cx: &RuleContext<'_>, name: &QualifiedName, index: usize) -> bool {
-    cx.ops().take_while(|o| o.index < index).any(|o| {
+    cx.ops_before(index).any(|o| {
         matches!(o.op, Op::Create { kind: ObjectKind::Schema | ObjectKind::Database, name: Some(n), .. }
             if n.name.eq_ignore_ascii_case(&name.name))
     })

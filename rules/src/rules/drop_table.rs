@@ -44,8 +44,7 @@ impl Rule for DropTable {
         for o in cx.ops() {
             let Op::Drop { kind: ObjectKind::Table, names, cascade, .. } = o.op else { continue };
             // MySQL `DROP TEMPORARY TABLE` only drops a table of this session.
-            let mut words = cx.file.statement_tokens(o.stmt).iter().filter(|t| !t.is_comment());
-            if words.nth(1).is_some_and(|t| t.is_word(cx.text(), "temporary")) {
+            if cx.code_tokens(o.stmt).nth(1).is_some_and(|t| t.is_word(cx.text(), "temporary")) {
                 continue;
             }
             for name in names {

@@ -1,4 +1,4 @@
-use super::create_without_if_not_exists::{earlier, keyword_before, rerun_note};
+use super::create_without_if_not_exists::{keyword_before, rerun_note};
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
@@ -102,7 +102,7 @@ fn created_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName,
     if kind == ObjectKind::Table {
         return cx.is_new_table(name, index);
     }
-    earlier(cx, index).any(|o| match o.op {
+    cx.ops_before(index).any(|o| match o.op {
         Op::Create { kind: k, name: Some(n), .. } => *k == kind && n.same_object(name),
         Op::CreateIndex { name: Some(n), .. } => kind == ObjectKind::Index && n.name.eq_ignore_ascii_case(&name.name),
         _ => false,
@@ -204,16 +204,12 @@ impl Rule for DropWithoutIfExists {
 
 #[cfg(test)]
 mod tests {
-    use crate::{fix_text, lint_text, LintConfig};
-    use sluice_core::{Dialect, MySqlVersion, Settings};
-
-    fn config(version: MySqlVersion) -> LintConfig {
-        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
-        LintConfig { settings, ..LintConfig::default() }
-    }
+    use crate::fix_text;
+    use crate::rules::test_util::{self, mysql};
+    use sluice_core::MySqlVersion;
 
     fn findings(sql: &str, version: MySqlVersion) -> usize {
-        lint_text(sql, &config(version)).iter().filter(|d| d.rule == "drop-without-if-exists").count()
+        test_util::findings(sql, &mysql(version), "drop-without-if-exists").len()
     }
 
     const SQL: &str = "DROP INDEX idx_orders_legacy ON orders;\n\
@@ -229,7 +225,7 @@ mod tests {
     fn mariadb_has_them_and_the_fix_inserts_them() {
         let v = MySqlVersion::mariadb(10, 11, 0);
         assert_eq!(findings(SQL, v), 4);
-        let (fixed, _) = fix_text(SQL, &config(v), false);
+        let (fixed, _) = fix_text(SQL, &mysql(v), false);
         assert!(fixed.contains("DROP INDEX IF EXISTS idx_orders_legacy"), "{fixed}");
         assert!(fixed.contains("DROP COLUMN IF EXISTS legacy_status, DROP COLUMN IF EXISTS legacy_flag"), "{fixed}");
         assert!(fixed.contains("DROP FOREIGN KEY IF EXISTS fk_orders_customer"), "{fixed}");

@@ -122,17 +122,11 @@ impl Rule for EnumValueAddedInTransaction {
 
 #[cfg(test)]
 mod tests {
-    use crate::{lint_text, LintConfig};
-    use sluice_core::{PgVersion, Settings};
+    use crate::rules::test_util::{self, postgres};
+    use sluice_core::PgVersion;
 
     fn messages(sql: &str, pg: PgVersion) -> Vec<String> {
-        let config =
-            LintConfig { settings: Settings { pg_version: pg, ..Settings::default() }, ..LintConfig::default() };
-        lint_text(sql, &config)
-            .into_iter()
-            .filter(|d| d.rule == "enum-value-added-in-transaction")
-            .map(|d| d.message)
-            .collect()
+        test_util::messages(sql, &postgres(pg), "enum-value-added-in-transaction")
     }
 
     const UNUSED: &str = "BEGIN;\nALTER TYPE order_status ADD VALUE 'on_hold';\nCOMMIT;\n";

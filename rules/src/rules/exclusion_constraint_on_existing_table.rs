@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op};
+use sluice_core::ir::{AlterActionKind, ConstraintKind};
 
 declare_rule! {
     /// ## What it does
@@ -45,31 +45,25 @@ impl Rule for ExclusionConstraintOnExistingTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
+            if c.kind != ConstraintKind::Exclusion {
                 continue;
             }
-            for a in actions {
-                let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
-                if c.kind != ConstraintKind::Exclusion {
-                    continue;
-                }
-                let d = out.report(
-                    o.stmt,
-                    c.span,
-                    format!(
-                        "adding an exclusion constraint to `{}` builds its index and checks every row under an \
-                         ACCESS EXCLUSIVE lock: reads and writes wait, and there is no online alternative",
-                        name.display()
-                    ),
-                );
-                d.help = Some(
-                    "declare it when the table is created, or run it in a maintenance window with a \
-                     `lock_timeout`"
-                        .into(),
-                );
-            }
+            let d = out.report(
+                o.stmt,
+                c.span,
+                format!(
+                    "adding an exclusion constraint to `{}` builds its index and checks every row under an \
+                     ACCESS EXCLUSIVE lock: reads and writes wait, and there is no online alternative",
+                    name.display()
+                ),
+            );
+            d.help = Some(
+                "declare it when the table is created, or run it in a maintenance window with a \
+                 `lock_timeout`"
+                    .into(),
+            );
         }
     }
 }

@@ -91,13 +91,11 @@ impl Rule for InlineReferencesIgnored {
 
 #[cfg(test)]
 mod tests {
-    use crate::{lint_text, LintConfig};
-    use sluice_core::{Dialect, MySqlVersion, Settings};
+    use crate::rules::test_util::{findings, mysql};
+    use sluice_core::MySqlVersion;
 
     fn count(sql: &str, version: MySqlVersion) -> usize {
-        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
-        let config = LintConfig { settings, ..LintConfig::default() };
-        lint_text(sql, &config).iter().filter(|d| d.rule == "inline-references-ignored").count()
+        findings(sql, &mysql(version), "inline-references-ignored").len()
     }
 
     #[test]

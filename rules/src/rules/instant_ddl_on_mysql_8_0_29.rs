@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{Algorithm as Requested, AlterActionKind, Op};
+use sluice_core::ir::{Algorithm as Requested, AlterActionKind};
 use sluice_core::online_ddl::{self, Algorithm, Target};
 use sluice_core::MySqlVersion;
 
@@ -45,8 +45,7 @@ impl Rule for InstantDdlOnMysql8029 {
         if version != MySqlVersion::mysql(8, 0, 29) {
             return;
         }
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+        for (o, name, actions) in cx.alter_tables() {
             let Some(column_action) = actions
                 .iter()
                 .find(|a| matches!(a.kind, AlterActionKind::AddColumn { .. } | AlterActionKind::DropColumn { .. }))

@@ -61,3 +61,31 @@ rules! {
     instant_ddl_on_mysql_8_0_29::InstantDdlOnMysql8029,
     // (section: mysql)
 }
+
+/// Helpers for the rules' unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use crate::{lint_text, LintConfig};
+    use sluice_core::{Diagnostic, Dialect, MySqlVersion, PgVersion, Settings};
+
+    /// The default configuration with the MySQL dialect at `version`.
+    pub(crate) fn mysql(version: MySqlVersion) -> LintConfig {
+        let settings = Settings { dialect: Dialect::MySql, mysql_version: version, ..Settings::default() };
+        LintConfig { settings, ..LintConfig::default() }
+    }
+
+    /// The default configuration with PostgreSQL at `version`.
+    pub(crate) fn postgres(version: PgVersion) -> LintConfig {
+        LintConfig { settings: Settings { pg_version: version, ..Settings::default() }, ..LintConfig::default() }
+    }
+
+    /// The findings of the rule named `rule` on `sql`.
+    pub(crate) fn findings(sql: &str, config: &LintConfig, rule: &str) -> Vec<Diagnostic> {
+        lint_text(sql, config).into_iter().filter(|d| d.rule == rule).collect()
+    }
+
+    /// The messages of the rule named `rule` on `sql`.
+    pub(crate) fn messages(sql: &str, config: &LintConfig, rule: &str) -> Vec<String> {
+        findings(sql, config, rule).into_iter().map(|d| d.message).collect()
+    }
+}

@@ -57,7 +57,7 @@ impl Rule for MultipleDdlStatements {
             let line = lines.line_col(text, s.stmt.span.start, ColumnUnit::Char).line + 1;
             if !earlier.is_empty() {
                 // Point at the leading keywords (`ALTER TABLE`, `CREATE INDEX`, ...).
-                let mut words = cx.file.statement_tokens(s.stmt).iter().filter(|t| !t.is_comment()).take(2);
+                let mut words = cx.code_tokens(s.stmt).take(2);
                 let span = match (words.next(), words.next()) {
                     (Some(a), Some(b)) if b.kind == TokenKind::Word => a.span.cover(b.span),
                     (Some(a), _) => a.span,

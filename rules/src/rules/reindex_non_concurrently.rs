@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::Op;
-use sluice_core::{Applicability, Edit, Fix, PgVersion, Span};
+use sluice_core::{PgVersion, Span};
 
 declare_rule! {
     /// ## What it does
@@ -54,7 +54,7 @@ impl Rule for ReindexNonConcurrently {
                 continue;
             }
             // `REINDEX [ ( options ) ] { INDEX | TABLE | SCHEMA | DATABASE | SYSTEM }`
-            let toks: Vec<_> = cx.file.statement_tokens(o.stmt).iter().filter(|t| !t.is_comment()).collect();
+            let toks: Vec<_> = cx.code_tokens(o.stmt).collect();
             let Some(start) = toks.iter().position(|t| t.is_word(text, "reindex")) else { continue };
             let mut i = start + 1;
             if toks.get(i).is_some_and(|t| t.is_punct(text, '(')) {
@@ -104,12 +104,7 @@ impl Rule for ReindexNonConcurrently {
                 format!("use `REINDEX {kind} CONCURRENTLY`, outside a transaction block")
             });
             if let (true, Some(k)) = (fixable, kind_tok) {
-                let applicability = if o.ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe };
-                d.fix = Some(Fix {
-                    description: "Add CONCURRENTLY".into(),
-                    applicability,
-                    edits: vec![Edit::insert(k.span.end, " CONCURRENTLY")],
-                });
+                d.fix = Some(o.add_concurrently_fix(k.span.end));
             }
         }
     }

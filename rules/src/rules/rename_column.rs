@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
@@ -42,37 +42,29 @@ impl Rule for RenameColumn {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
-                continue;
-            }
-            for a in actions {
-                let (from, to) = match &a.kind {
-                    AlterActionKind::RenameColumn { from, to } => (from, to),
-                    AlterActionKind::AlterColumnType { column, rename_to: Some(to), .. }
-                        if !column.eq_mysql(&to.name) =>
-                    {
-                        (column, to)
-                    }
-                    _ => continue,
-                };
-                let d = out.report(
-                    o.stmt,
-                    from.span.cover(to.span),
-                    format!(
-                        "renaming column `{}` of `{}` to `{}` breaks the running application, which still uses the old name",
-                        from.name,
-                        name.display(),
-                        to.name
-                    ),
-                );
-                d.help = Some(
-                    "add the new column, write both, backfill, switch reads, and drop the old column in a later \
-                     migration (or bridge the deploy with a view)"
-                        .into(),
-                );
-            }
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let (from, to) = match &a.kind {
+                AlterActionKind::RenameColumn { from, to } => (from, to),
+                AlterActionKind::AlterColumnType { column, rename_to: Some(to), .. } if !column.eq_mysql(&to.name) => {
+                    (column, to)
+                }
+                _ => continue,
+            };
+            let d = out.report(
+                o.stmt,
+                from.span.cover(to.span),
+                format!(
+                    "renaming column `{}` of `{}` to `{}` breaks the running application, which still uses the old name",
+                    from.name,
+                    name.display(),
+                    to.name
+                ),
+            );
+            d.help = Some(
+                "add the new column, write both, backfill, switch reads, and drop the old column in a later \
+                 migration (or bridge the deploy with a view)"
+                    .into(),
+            );
         }
     }
 }

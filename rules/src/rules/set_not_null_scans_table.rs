@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op, QualifiedName};
+use sluice_core::ir::{AlterActionKind, ConstraintKind, QualifiedName};
 
 declare_rule! {
     /// ## What it does
@@ -73,8 +73,7 @@ impl Rule for SetNotNullScansTable {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let pg12 = cx.fcx.settings.pg_version.at_least(12);
         let mut checks: Vec<NotNullCheck> = Vec::new();
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
+        for (o, name, actions) in cx.alter_tables() {
             let new_table = cx.is_new_table(name, o.index);
             let table = name.display();
             let mut found: Vec<NotNullCheck> = Vec::new();

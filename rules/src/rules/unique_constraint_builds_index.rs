@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ConstraintKind, Op};
+use sluice_core::ir::{AlterActionKind, ConstraintKind};
 
 declare_rule! {
     /// ## What it does
@@ -39,46 +39,40 @@ impl Rule for UniqueConstraintBuildsIndex {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        for o in cx.ops() {
-            let Op::AlterTable { name, actions, .. } = o.op else { continue };
-            if cx.is_new_table(name, o.index) {
+        for (o, name, a) in cx.alters_of_existing_tables() {
+            let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
+            let table = name.display();
+            let kind = match c.kind {
+                ConstraintKind::PrimaryKey => "PRIMARY KEY",
+                ConstraintKind::Unique => "UNIQUE",
+                _ => continue,
+            };
+            if c.using_index.is_some() {
                 continue;
             }
-            let table = name.display();
-            for a in actions {
-                let AlterActionKind::AddConstraint(c) = &a.kind else { continue };
-                let kind = match c.kind {
-                    ConstraintKind::PrimaryKey => "PRIMARY KEY",
-                    ConstraintKind::Unique => "UNIQUE",
-                    _ => continue,
-                };
-                if c.using_index.is_some() {
-                    continue;
-                }
-                let cols = c.columns.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
-                let d = out.report(
-                    o.stmt,
-                    c.span,
-                    format!(
-                        "adding `{kind}` on `{table}` ({cols}) builds its unique index under an ACCESS EXCLUSIVE \
-                         lock: reads and writes wait for the whole build"
-                    ),
-                );
-                // PostgreSQL's own default names when the constraint has none.
-                let index = match (&c.name, &c.kind) {
-                    (Some(n), _) => n.name.clone(),
-                    (None, ConstraintKind::PrimaryKey) => format!("{}_pkey", name.name),
-                    (None, _) => format!(
-                        "{}_{}_key",
-                        name.name,
-                        c.columns.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("_")
-                    ),
-                };
-                d.help = Some(format!(
-                    "run `CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} ({cols})` first, then \
-                     `ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index}`"
-                ));
-            }
+            let cols = c.columns.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+            let d = out.report(
+                o.stmt,
+                c.span,
+                format!(
+                    "adding `{kind}` on `{table}` ({cols}) builds its unique index under an ACCESS EXCLUSIVE \
+                     lock: reads and writes wait for the whole build"
+                ),
+            );
+            // PostgreSQL's own default names when the constraint has none.
+            let index = match (&c.name, &c.kind) {
+                (Some(n), _) => n.name.clone(),
+                (None, ConstraintKind::PrimaryKey) => format!("{}_pkey", name.name),
+                (None, _) => format!(
+                    "{}_{}_key",
+                    name.name,
+                    c.columns.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("_")
+                ),
+            };
+            d.help = Some(format!(
+                "run `CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} ({cols})` first, then \
+                 `ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index}`"
+            ));
         }
     }
 }

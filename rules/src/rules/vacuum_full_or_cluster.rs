@@ -42,17 +42,15 @@ impl Rule for VacuumFullOrCluster {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
-        let text = cx.text();
         for o in cx.ops() {
-            let toks: Vec<_> = cx.file.statement_tokens(o.stmt).iter().filter(|t| !t.is_comment()).collect();
-            let first = toks.first().map_or(Span::default(), |t| t.span);
+            let first = cx.code_tokens(o.stmt).next().map_or(Span::default(), |t| t.span);
             let (span, what, target) = match o.op {
                 Op::Vacuum { full: true, tables } => {
                     let old: Vec<_> = tables.iter().filter(|t| !cx.is_new_table(t, o.index)).collect();
                     if !tables.is_empty() && old.is_empty() {
                         continue;
                     }
-                    let full = toks.iter().find(|t| t.is_word(text, "full")).map_or(first, |t| first.cover(t.span));
+                    let full = cx.word_in(o.stmt, "full").map_or(first, |f| first.cover(f));
                     let target = if old.is_empty() {
                         "every table of the database".to_string()
                     } else {
