@@ -1,6 +1,7 @@
 //! Report formats: human, JSON, GitHub workflow commands and SARIF; rule listings.
 
 use crate::ListFormat;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sluice_core::{ColumnUnit, Diagnostic, LineIndex, Severity, Span};
 use sluice_rules::registry::{self, RULES};
@@ -87,43 +88,110 @@ pub fn human(reports: &[FileReport], color: bool, fixing: bool) -> String {
     out
 }
 
-fn diag_json(r: &FileReport, idx: &LineIndex, d: &Diagnostic) -> Value {
+#[derive(Serialize)]
+struct JsonSpan {
+    start: usize,
+    end: usize,
+}
+
+impl From<Span> for JsonSpan {
+    fn from(s: Span) -> Self {
+        JsonSpan { start: s.start, end: s.end }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonPos {
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    span: JsonSpan,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    span: JsonSpan,
+    replacement: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    description: &'a str,
+    applicability: sluice_core::Applicability,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    path: &'a str,
+    rule: &'a str,
+    severity: Severity,
+    category: Option<&'static str>,
+    message: &'a str,
+    help: Option<&'a str>,
+    span: JsonSpan,
+    start: JsonPos,
+    end: JsonPos,
+    statement: JsonSpan,
+    labels: Vec<JsonLabel<'a>>,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    error: usize,
+    warning: usize,
+    info: usize,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    files_checked: usize,
+    summary: JsonSummary,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+fn diag_json<'a>(r: &'a FileReport, idx: &LineIndex, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
     let reg = region(&r.text, idx, d.span, ColumnUnit::Char);
-    let meta = registry::lookup(d.rule);
-    json!({
-        "path": r.path,
-        "rule": d.rule,
-        "severity": d.severity,
-        "category": meta.map(|m| m.category.name()),
-        "message": d.message,
-        "help": d.help,
-        "span": {"start": d.span.start, "end": d.span.end},
-        "start": {"line": reg.start_line, "column": reg.start_col},
-        "end": {"line": reg.end_line, "column": reg.end_col},
-        "statement": {"start": d.statement.start, "end": d.statement.end},
-        "labels": d.labels.iter().map(|l| json!({"span": {"start": l.span.start, "end": l.span.end}, "message": l.message})).collect::<Vec<_>>(),
-        "fix": d.fix.as_ref().map(|f| json!({
-            "description": f.description,
-            "applicability": f.applicability,
-            "edits": f.edits.iter().map(|e| json!({"span": {"start": e.span.start, "end": e.span.end}, "replacement": e.replacement})).collect::<Vec<_>>(),
-        })),
-    })
+    JsonDiagnostic {
+        path: &r.path,
+        rule: d.rule,
+        severity: d.severity,
+        category: registry::lookup(d.rule).map(|m| m.category.name()),
+        message: &d.message,
+        help: d.help.as_deref(),
+        span: d.span.into(),
+        start: JsonPos { line: reg.start_line, column: reg.start_col },
+        end: JsonPos { line: reg.end_line, column: reg.end_col },
+        statement: d.statement.into(),
+        labels: d.labels.iter().map(|l| JsonLabel { span: l.span.into(), message: &l.message }).collect(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            description: &f.description,
+            applicability: f.applicability,
+            edits: f.edits.iter().map(|e| JsonEdit { span: e.span.into(), replacement: &e.replacement }).collect(),
+        }),
+    }
 }
 
 /// The JSON report (documented in docs/json-output.md; `version` changes on breaking changes).
 pub fn json(reports: &[FileReport]) -> String {
-    let (e, w, i) = counts(reports.iter());
-    let mut diags = Vec::new();
-    for r in reports {
+    let (error, warning, info) = counts(reports.iter());
+    let mut diagnostics = Vec::new();
+    for r in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
         let idx = LineIndex::new(&r.text);
-        diags.extend(r.diagnostics.iter().map(|d| diag_json(r, &idx, d)));
+        diagnostics.extend(r.diagnostics.iter().map(|d| diag_json(r, &idx, d)));
     }
-    let doc = json!({
-        "version": 1,
-        "files_checked": reports.len(),
-        "summary": {"error": e, "warning": w, "info": i},
-        "diagnostics": diags,
-    });
+    let doc = JsonReport {
+        version: 1,
+        files_checked: reports.len(),
+        summary: JsonSummary { error, warning, info },
+        diagnostics,
+    };
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
