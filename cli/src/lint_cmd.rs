@@ -1,10 +1,10 @@
 //! `sluice lint`: collect inputs, lint them in parallel, report, pick the exit code.
 
-use sluice_workspace::{Discovery, IoError, Overrides, Resolved};
 use crate::output::{self, FileReport};
 use crate::{ColorChoice, DialectArg, LevelArg, LintArgs, OutputFormat};
 use rayon::prelude::*;
 use sluice_core::{Dialect, Severity};
+use sluice_workspace::{Discovery, IoError, Overrides, Resolved};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -31,13 +31,25 @@ fn check(dir: &Path, dialect: Dialect) -> (usize, usize, usize) {
         for d in &result.diagnostics {
             for span in [d.span, d.statement] {
                 assert!(span.start <= span.end && span.end <= text.len(), "{}: {d:?} outside the text", path.display());
-                assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end), "{}: {d:?}", path.display());
+                assert!(
+                    text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+                    "{}: {d:?}",
+                    path.display()
+                );
             }
         }
-        assert!(result.diagnostics.windows(2).all(|w| w[0].span.start <= w[1].span.start), "{}: unordered", path.display());
+        assert!(
+            result.diagnostics.windows(2).all(|w| w[0].span.start <= w[1].span.start),
+            "{}: unordered",
+            path.display()
+        );
         let parsed = sluice_core::parse_file(text, dialect);
         statements += parsed.statements.len();
-        unparsed += parsed.statements.iter().filter(|s| matches!(s.status, sluice_core::StatementStatus::SyntaxError(_))).count();
+        unparsed += parsed
+            .statements
+            .iter()
+            .filter(|s| matches!(s.status, sluice_core::StatementStatus::SyntaxError(_)))
+            .count();
     }
     println!("{}: {} files, {statements} statements, {unparsed} not parsed", dir.display(), files.len());
     (files.len(), statements, unparsed)

@@ -1,0 +1,104 @@
+//! didChange -> publishDiagnostics latency on a 2,000-statement migration, over an in-memory
+//! duplex stream with real LSP JSON-RPC framing, debounce off. `make bench-lsp` runs it.
+//!
+//! Each edit rewrites one column name inside one statement (a different statement each time),
+//! the way a keystroke does, so only that statement is re-parsed (the `ParseCache`).
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::TestClient;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const STATEMENTS: usize = 2_000;
+const EDITS: usize = 200;
+const URI: &str = "file:///bench/V1__big.sql";
+
+fn statement(i: usize) -> String {
+    match i % 4 {
+        0 => format!("ALTER TABLE orders_{i} ADD COLUMN note_{i} text;\n"),
+        1 => format!("CREATE INDEX idx_{i} ON orders_{i} (customer_id, created_at);\n"),
+        2 => format!("UPDATE orders_{i} SET status = 'done' WHERE id = {i};\n"),
+        _ => format!("CREATE TABLE IF NOT EXISTS archive_{i} (id bigint PRIMARY KEY, body text NOT NULL);\n"),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn run() {
+    let mut c = TestClient::start(sluice_lsp::Options { debounce: Duration::ZERO, ..Default::default() });
+    c.initialize_with(false, None, json!({"debounceMs": 0})).await;
+    let mut text = String::from("SET lock_timeout = '5s';\n");
+    for i in 0..STATEMENTS {
+        text.push_str(&statement(i));
+    }
+    let started = Instant::now();
+    c.open(URI, "sql", 1, &text);
+    let first = c.diagnostics(URI, 1).await;
+    println!(
+        "open: {} statements, {} bytes, {} diagnostics in {:.1} ms (cold parse)",
+        STATEMENTS + 1,
+        text.len(),
+        first.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+
+    let mut latencies = Vec::with_capacity(EDITS);
+    for n in 0..EDITS {
+        // Statement k sits on line k + 1; alternate between statement kinds across the file.
+        let k = (n * 997) % STATEMENTS;
+        let line = (k + 1) as u64;
+        let version = n as i64 + 2;
+        // Replace the first character of the line ('A', 'C', 'U') by itself in lower case and
+        // back: a one-character edit that changes the statement's text.
+        let first_char = statement(k).chars().next().unwrap();
+        let replacement = if n % 2 == 0 { first_char.to_ascii_lowercase() } else { first_char }.to_string();
+        let t = Instant::now();
+        c.change(
+            URI,
+            version,
+            json!([{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 1}}, "text": replacement}]),
+        );
+        let diags = c.diagnostics(URI, version).await;
+        latencies.push(t.elapsed());
+        assert_eq!(diags.len(), first.len(), "a case change does not change the findings");
+    }
+    latencies.sort();
+    let mean = latencies.iter().sum::<Duration>() / latencies.len() as u32;
+    println!(
+        "didChange -> publishDiagnostics over {EDITS} edits: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms, mean {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.95).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3,
+        mean.as_secs_f64() * 1e3,
+    );
+    // The floor: parsing (with the cache) and linting the same edits in-process, no LSP.
+    let config = sluice_rules::LintConfig::default();
+    let linter: sluice_lsp::Linter = std::sync::Arc::new(sluice_rules::lint_parsed);
+    let mut cache = sluice_core::ParseCache::new();
+    let mut floor = Vec::new();
+    for n in 0..40 {
+        let t = Instant::now();
+        let a = sluice_lsp::analysis::analyze(text.clone(), n, Ok(config.clone()), &mut cache, &linter);
+        floor.push(t.elapsed());
+        assert_eq!(a.diagnostics.len(), first.len());
+    }
+    floor.sort();
+    println!("floor (parse with cache + lint, in-process): p50 {:.2} ms", percentile(&floor, 0.50).as_secs_f64() * 1e3);
+    let p95 = percentile(&latencies, 0.95);
+    if p95 > Duration::from_millis(20) {
+        println!("WARNING: p95 above the 20 ms target");
+    }
+    assert!(c.shutdown_and_exit().await);
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}

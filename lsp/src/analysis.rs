@@ -1,0 +1,99 @@
+//! One lint of one document version: the parse, the findings, and what code actions and hover
+//! need to answer without linting again.
+
+use sluice_core::{Diagnostic, LineIndex, ParseCache, ParsedFile, Severity, Span};
+use sluice_rules::LintConfig;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// The function that lints a parsed file (`sluice_rules::lint_parsed`, replaceable in tests to
+/// check that a panicking rule does not take the server down).
+pub type Linter = Arc<dyn Fn(&ParsedFile, &LintConfig) -> Vec<Diagnostic> + Send + Sync>;
+
+/// Name of the diagnostic published when linting itself failed (a panic in a rule).
+pub const INTERNAL_ERROR: &str = "internal-error";
+/// Name of the diagnostic published when `sluice.toml` cannot be loaded.
+pub const CONFIG_ERROR: &str = "config-error";
+
+/// The result of linting one version of a document.
+pub struct Analysis {
+    pub version: i32,
+    /// The text every span refers to (the document text of `version`).
+    pub text: String,
+    pub index: LineIndex,
+    /// `None` when linting failed.
+    pub parsed: Option<ParsedFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub config: Option<LintConfig>,
+}
+
+/// A UTF-8 byte order mark is three bytes; replacing it by three spaces keeps every offset.
+fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// Parses (reusing `cache`) and lints `text`. A panic inside the parser or a rule is caught and
+/// reported as one `internal-error` diagnostic; the cache is then reset.
+pub fn analyze(
+    text: String,
+    version: i32,
+    config: Result<LintConfig, String>,
+    cache: &mut ParseCache,
+    linter: &Linter,
+) -> Analysis {
+    let index = LineIndex::new(&text);
+    let config = match config {
+        Ok(c) => c,
+        Err(message) => {
+            let d = whole_file_diagnostic(&text, CONFIG_ERROR, Severity::Error, message);
+            return Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None };
+        }
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let src = without_bom(&text);
+        let parsed = sluice_core::parse_file_cached(&src, config.settings.dialect, cache);
+        let diagnostics = linter(&parsed, &config);
+        (parsed, diagnostics)
+    }));
+    match result {
+        Ok((parsed, diagnostics)) => {
+            Analysis { version, text, index, parsed: Some(parsed), diagnostics, config: Some(config) }
+        }
+        Err(panic) => {
+            *cache = ParseCache::new();
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let d = whole_file_diagnostic(
+                &text,
+                INTERNAL_ERROR,
+                Severity::Error,
+                format!("sluice failed while linting this file ({what}); please report this bug"),
+            );
+            Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: Some(config) }
+        }
+    }
+}
+
+/// A diagnostic on the first line of the file.
+fn whole_file_diagnostic(text: &str, rule: &'static str, severity: Severity, message: String) -> Diagnostic {
+    let end = text.find('\n').unwrap_or(text.len());
+    let span = Span::new(0, end);
+    Diagnostic { rule, severity, message, span, statement: span, labels: Vec::new(), help: None, fix: None }
+}
+
+impl Analysis {
+    /// The statement containing `offset` (its terminator included), if any.
+    pub fn statement_at(&self, offset: usize) -> Option<&sluice_core::Statement> {
+        let parsed = self.parsed.as_ref()?;
+        parsed.statements.iter().find(|s| {
+            let end = s.terminator.map_or(s.span.end, |t| t.end.max(s.span.end));
+            s.span.start <= offset && offset <= end
+        })
+    }
+}
