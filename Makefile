@@ -26,7 +26,8 @@ test-deps: deps
 	@if ! command -v nvim >/dev/null; then \
 	  echo "nvim is missing (used by the language server end-to-end test): installing neovim"; \
 	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
-	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim; \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim \
+	      || echo "could not install neovim: the Neovim test will be skipped"; \
 	  else \
 	    echo "cannot install it here; run: sudo apt-get install neovim  (the Neovim test is skipped meanwhile)"; \
 	  fi; \

@@ -136,7 +136,12 @@ pub fn lint_parsed(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic> {
     let sups = suppress::collect(file);
     let mut used: Vec<Vec<bool>> = sups.iter().map(|s| vec![false; s.rules.len()]).collect();
     found.retain(|d| {
-        let stmt_index = file.statements.iter().position(|s| s.span == d.statement);
+        if sups.is_empty() {
+            return true;
+        }
+        // Statements are in file order: find the one this finding belongs to in O(log n).
+        let at = file.statements.partition_point(|s| s.span.start < d.statement.start);
+        let stmt_index = file.statements.get(at).filter(|s| s.span == d.statement).map(|_| at);
         let mut keep = true;
         for (si, s) in sups.iter().enumerate() {
             let covers = match s.scope {

@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{OpRef, Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterAction, AlterActionKind, ObjectKind, Op, QualifiedName};
+use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
 use sluice_core::lexer::Token;
 use sluice_core::{Applicability, Dialect, Edit, Fix, PgVersion, Span, Statement};
 
@@ -71,26 +71,45 @@ fn same_kind(a: ObjectKind, b: ObjectKind) -> bool {
     norm(a) == norm(b)
 }
 
-/// True when an earlier statement dropped an object of this kind and name.
-fn dropped_earlier(cx: &RuleContext<'_>, kind: ObjectKind, name: &QualifiedName, index: usize) -> bool {
-    cx.ops_before(index).any(|o| match o.op {
-        Op::Drop { kind: k, names, .. } => same_kind(*k, kind) && names.iter().any(|n| n.same_object(name)),
-        Op::DropIndex { names, .. } => kind == ObjectKind::Index && names.iter().any(|n| n.same_object(name)),
-        _ => false,
-    })
+/// The drops of a file, collected once so each lookup costs the number of drops, not the number
+/// of statements (files with thousands of statements stay linear).
+struct Drops<'a> {
+    /// (statement index, kind, name)
+    objects: Vec<(usize, ObjectKind, &'a QualifiedName)>,
+    /// (statement index, table, column)
+    columns: Vec<(usize, &'a QualifiedName, &'a str)>,
 }
 
-/// True when an earlier statement dropped column `column` of `table` (or the table).
-fn column_dropped_earlier(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, index: usize) -> bool {
-    let drops_column = |a: &AlterAction| match &a.kind {
-        AlterActionKind::DropColumn { name: c, .. } => c.name.eq_ignore_ascii_case(column),
-        _ => false,
-    };
-    dropped_earlier(cx, ObjectKind::Table, table, index)
-        || cx.ops_before(index).any(|o| match o.op {
-            Op::AlterTable { name, actions, .. } => name.same_object(table) && actions.iter().any(drops_column),
-            _ => false,
-        })
+impl<'a> Drops<'a> {
+    fn collect(cx: &RuleContext<'a>) -> Self {
+        let mut d = Drops { objects: Vec::new(), columns: Vec::new() };
+        for o in cx.ops() {
+            match o.op {
+                Op::Drop { kind, names, .. } => d.objects.extend(names.iter().map(|n| (o.index, *kind, n))),
+                Op::DropIndex { names, .. } => d.objects.extend(names.iter().map(|n| (o.index, ObjectKind::Index, n))),
+                Op::AlterTable { name, actions, .. } => {
+                    for a in actions {
+                        if let AlterActionKind::DropColumn { name: c, .. } = &a.kind {
+                            d.columns.push((o.index, name, c.name.as_str()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// True when an earlier statement dropped an object of this kind and name.
+    fn dropped_earlier(&self, kind: ObjectKind, name: &QualifiedName, index: usize) -> bool {
+        self.objects.iter().any(|(i, k, n)| *i < index && same_kind(*k, kind) && n.same_object(name))
+    }
+
+    /// True when an earlier statement dropped column `column` of `table` (or the table).
+    fn column_dropped_earlier(&self, table: &QualifiedName, column: &str, index: usize) -> bool {
+        self.dropped_earlier(ObjectKind::Table, table, index)
+            || self.columns.iter().any(|(i, t, c)| *i < index && t.same_object(table) && c.eq_ignore_ascii_case(column))
+    }
 }
 
 /// What the target server accepts `IF NOT EXISTS` on.
@@ -148,10 +167,11 @@ impl Rule for CreateWithoutIfNotExists {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let sup = support(cx);
+        let drops = Drops::collect(cx);
         for o in cx.ops() {
             match o.op {
                 Op::CreateTable { name, if_not_exists: false, temporary: false, .. } => {
-                    if dropped_earlier(cx, ObjectKind::Table, name, o.index) {
+                    if drops.dropped_earlier(ObjectKind::Table, name, o.index) {
                         continue;
                     }
                     let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "table", None);
@@ -161,7 +181,7 @@ impl Rule for CreateWithoutIfNotExists {
                     Some(ident) => {
                         let q =
                             QualifiedName { schema: table.schema.clone(), name: ident.name.clone(), span: ident.span };
-                        if dropped_earlier(cx, ObjectKind::Index, &q, o.index) {
+                        if drops.dropped_earlier(ObjectKind::Index, &q, o.index) {
                             continue;
                         }
                         let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "index", Some("concurrently"));
@@ -192,7 +212,7 @@ impl Rule for CreateWithoutIfNotExists {
                     }
                     let (span, display, kw) = match name {
                         Some(n) => {
-                            if dropped_earlier(cx, *kind, n, o.index) {
+                            if drops.dropped_earlier(*kind, n, o.index) {
                                 continue;
                             }
                             (n.span, n.display(), keyword_at(cx, o.stmt, o.stmt.span.start, keyword, None))
@@ -204,7 +224,7 @@ impl Rule for CreateWithoutIfNotExists {
                 Op::AlterTable { name, actions, .. } if sup.add_column => {
                     for a in actions {
                         let AlterActionKind::AddColumn { column, if_not_exists: false } = &a.kind else { continue };
-                        if column_dropped_earlier(cx, name, &column.name.name, o.index) {
+                        if drops.column_dropped_earlier(name, &column.name.name, o.index) {
                             continue;
                         }
                         let kw = keyword_at(cx, o.stmt, a.span.start, "add", Some("column"));
