@@ -150,8 +150,13 @@ fn support(cx: &RuleContext<'_>) -> Support {
 }
 
 /// Why the statement runs again, for the messages of the idempotency rules.
-pub(super) fn rerun_note(cx: &RuleContext<'_>) -> &'static str {
+pub(super) fn rerun_note(cx: &RuleContext<'_>, o: &OpRef<'_>) -> &'static str {
     match cx.dialect() {
+        // Inside a transaction a failure rolls everything back; what remains is a re-run of a
+        // migration that was already applied (by hand, or with its history row lost).
+        Dialect::Postgres if o.ctx.in_transaction => {
+            "a re-run of an already applied migration (applied by hand, or with its history entry lost) stops here"
+        }
         Dialect::MySql if cx.fcx.settings.mysql_version.is_mariadb() => {
             "MariaDB commits each DDL statement, so a retry after a partial failure stops here"
         }
@@ -235,7 +240,7 @@ impl Rule for CreateWithoutIfNotExists {
                                 "adding column `{}` to `{}` without `IF NOT EXISTS` fails if the migration runs again: {}",
                                 column.name.name,
                                 name.display(),
-                                rerun_note(cx)
+                                rerun_note(cx, &o)
                             ),
                         );
                         d.help = Some("write `ADD COLUMN IF NOT EXISTS`".into());
@@ -269,7 +274,10 @@ fn report(
     let d = out.report(
         o.stmt,
         span,
-        format!("creating {what}{named} without `IF NOT EXISTS` fails if the migration runs again: {}", rerun_note(cx)),
+        format!(
+            "creating {what}{named} without `IF NOT EXISTS` fails if the migration runs again: {}",
+            rerun_note(cx, o)
+        ),
     );
     d.help = Some(format!("write `CREATE {} IF NOT EXISTS`", what.to_ascii_uppercase()));
     if let Some(kw) = keyword {

@@ -168,7 +168,7 @@ impl Rule for DropWithoutIfExists {
                                 "dropping {what} `{}` of `{}` without `IF EXISTS` fails if the migration runs again: {}",
                                 ident.name,
                                 name.display(),
-                                rerun_note(cx)
+                                rerun_note(cx, &o)
                             ),
                             &format!("write `DROP {written} IF EXISTS`"),
                             insert_after(kw, text),
@@ -193,7 +193,7 @@ impl Rule for DropWithoutIfExists {
                 format!(
                     "dropping {what} {} without `IF EXISTS` fails if the migration runs again: {}",
                     shown.join(", "),
-                    rerun_note(cx)
+                    rerun_note(cx, &o)
                 ),
                 &format!("write `DROP {} IF EXISTS`", what.to_ascii_uppercase()),
                 insert_after(kw, " IF EXISTS"),
