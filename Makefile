@@ -2,7 +2,7 @@
 # Missing system packages are installed with apt-get (through sudo when not root).
 
 CARGO ?= cargo
-SLUICE := target/release/sluice
+SLUICE := $(or $(CARGO_TARGET_DIR),target)/release/sluice
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test-deps build run test check fmt clippy bench bench-lsp vscode clean
