@@ -6,6 +6,7 @@ use crate::ir::{Op, QualifiedName, TransactionOp};
 use crate::parse::ParsedFile;
 use crate::version::{MySqlVersion, PgVersion};
 use crate::Dialect;
+use std::collections::HashMap;
 
 /// Settings that decide how a file is analysed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,6 +47,8 @@ pub struct FileContext {
     pub statements: Vec<StatementContext>,
     /// Tables created in this file, with the index of the creating statement.
     pub created_tables: Vec<(QualifiedName, usize)>,
+    /// `created_tables` indices by lower-cased table name, so lookups stay O(1) in large files.
+    created_by_name: HashMap<String, Vec<usize>>,
     /// Index of a `BEGIN` that opened a transaction still open at the end of the file.
     pub unterminated_begin: Option<usize>,
 }
@@ -113,17 +116,26 @@ impl FileContext {
                 state.holds_strong_lock_since = Some(i);
             }
         }
+        let mut created_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (name, _)) in created.iter().enumerate() {
+            created_by_name.entry(name.name.to_ascii_lowercase()).or_default().push(i);
+        }
         FileContext {
             settings: settings.clone(),
             statements: out,
             created_tables: created,
+            created_by_name,
             unterminated_begin: open_begin,
         }
     }
 
     /// True when `name` was created by a statement before `stmt_index` in this file.
     pub fn created_before(&self, name: &QualifiedName, stmt_index: usize) -> bool {
-        self.created_tables.iter().any(|(n, i)| *i < stmt_index && n.same_object(name))
+        let Some(candidates) = self.created_by_name.get(&name.name.to_ascii_lowercase()) else { return false };
+        candidates
+            .iter()
+            .filter_map(|&c| self.created_tables.get(c))
+            .any(|(n, i)| *i < stmt_index && n.same_object(name))
     }
 
     /// Context of statement `i` (a default context when out of range).

@@ -200,6 +200,13 @@ pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
 /// [`parse_file`], reusing the parses of statements whose text has not changed since the
 /// previous call with the same cache.
 pub fn parse_file_cached(text: &str, dialect: Dialect, cache: &mut ParseCache) -> ParsedFile {
+    // Parse trees of deeply nested expressions are decoded and lowered recursively: make sure a
+    // generous stack is available whatever thread calls us (one check per file; a thread with
+    // [`RECOMMENDED_STACK_SIZE`] never needs a new segment).
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || parse_file_on_stack(text, dialect, cache))
+}
+
+fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> ParsedFile {
     cache.start();
     let tokens = tokenize(text, dialect);
     let pieces = split(text, &tokens, dialect);
@@ -218,12 +225,10 @@ pub fn parse_file_cached(text: &str, dialect: Dialect, cache: &mut ParseCache) -
             PieceKind::Delimiter => statements.push(Statement { status: StatementStatus::Delimiter, ..base }),
             PieceKind::Sql => {
                 let toks = tokens.get(piece.tokens.clone()).unwrap_or(&[]);
-                // Parse trees of deeply nested expressions are decoded and lowered recursively:
-                // make sure a generous stack is available whatever thread calls us.
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || match dialect {
+                match dialect {
                     Dialect::Postgres => parse_pg(text, toks, base, cache, &mut statements),
                     Dialect::MySql => parse_mysql(text, toks, base, cache, &mut statements),
-                })
+                }
             }
         }
     }
