@@ -1,7 +1,6 @@
 //! Sluice diagnostics to LSP diagnostics.
 
 use crate::document::Positions;
-use serde_json::json;
 use sluice_core::Severity;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -64,7 +63,7 @@ pub fn diagnostic(d: &sluice_core::Diagnostic, pos: &Positions<'_>, uri: &Uri, d
         message,
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
-        // Where the documentation is: hover shows it, `sluice explain` prints it.
-        data: Some(json!({"rule": d.rule, "explain": format!("sluice explain {}", d.rule)})),
+        // The rule is the code; hover and `sluice explain <code>` show its documentation.
+        data: None,
     }
 }

@@ -50,8 +50,7 @@ async fn check_open_diagnostics(utf8: bool) {
         let d = find(&diags, rule);
         assert_eq!(range(d), if utf8 { *r8 } else { *r16 }, "{rule} (utf8: {utf8})");
         assert_eq!(d["source"], "sluice");
-        assert_eq!(d["data"]["rule"], *rule);
-        assert_eq!(d["data"]["explain"], format!("sluice explain {rule}"));
+        assert_eq!(d["code"], *rule);
     }
     assert_eq!(find(&diags, "drop-column")["severity"], 1);
     assert_eq!(find(&diags, "create-index-non-concurrently")["severity"], 2);
