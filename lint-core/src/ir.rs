@@ -333,6 +333,27 @@ pub enum ObjectKind {
     Other,
 }
 
+impl ObjectKind {
+    /// The kind as written in SQL and in messages ("materialized view"); "object" for `Other`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Index => "index",
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Schema => "schema",
+            ObjectKind::Database => "database",
+            ObjectKind::Type => "type",
+            ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Other => "object",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TransactionOp {
     Begin,

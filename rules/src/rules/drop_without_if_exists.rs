@@ -60,21 +60,7 @@ const DROP_KEYWORDS: &[&str] = &[
 ];
 
 fn kind_name(kind: ObjectKind) -> Option<&'static str> {
-    Some(match kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Index => "index",
-        ObjectKind::View => "view",
-        ObjectKind::MaterializedView => "materialized view",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::Schema => "schema",
-        ObjectKind::Database => "database",
-        ObjectKind::Type => "type",
-        ObjectKind::Function => "function",
-        ObjectKind::Procedure => "procedure",
-        ObjectKind::Trigger => "trigger",
-        ObjectKind::Extension => "extension",
-        ObjectKind::Other => return None,
-    })
+    (kind != ObjectKind::Other).then(|| kind.name())
 }
 
 /// Whether the target server accepts `IF EXISTS` on this kind of `DROP`.

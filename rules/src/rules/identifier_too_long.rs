@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, ColumnDef, Constraint, Ident, ObjectKind, Op};
+use sluice_core::ir::{AlterActionKind, ColumnDef, Constraint, Ident, Op};
 use sluice_core::lexer::{ident_value, TokenKind};
 use sluice_core::{Dialect, Span, Statement};
 
@@ -46,23 +46,6 @@ fn truncate_bytes(name: &str, max: usize) -> &str {
         end -= 1;
     }
     name.get(..end).unwrap_or(name)
-}
-
-fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Index => "index",
-        ObjectKind::View | ObjectKind::MaterializedView => "view",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::Schema => "schema",
-        ObjectKind::Database => "database",
-        ObjectKind::Type => "type",
-        ObjectKind::Function => "function",
-        ObjectKind::Procedure => "procedure",
-        ObjectKind::Trigger => "trigger",
-        ObjectKind::Extension => "extension",
-        ObjectKind::Other => "object",
-    }
 }
 
 struct Check<'a, 'b> {
@@ -177,8 +160,8 @@ impl Rule for IdentifierTooLong {
                 }
                 Op::RenameTable { to, .. } => c.name(stmt, "table", &to.name, to.span),
                 Op::CreateIndex { name: Some(name), .. } => c.ident(stmt, "index", name),
-                Op::Create { kind, name: Some(name), .. } => c.name(stmt, kind_name(*kind), &name.name, name.span),
-                Op::RenameObject { kind, to, .. } => c.ident(stmt, kind_name(*kind), to),
+                Op::Create { kind, name: Some(name), .. } => c.name(stmt, kind.name(), &name.name, name.span),
+                Op::RenameObject { kind, to, .. } => c.ident(stmt, kind.name(), to),
                 _ => {}
             }
         }
