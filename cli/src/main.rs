@@ -1,5 +1,6 @@
 //! The `sluice` command line.
 
+mod explain_sql;
 mod lint_cmd;
 mod output;
 
@@ -30,6 +31,8 @@ enum Command {
         /// Rule name, e.g. `create-index-non-concurrently`.
         rule: String,
     },
+    /// Explain what each statement of a migration locks, scans and rewrites on the target server.
+    ExplainSql(explain_sql::ExplainSqlArgs),
     /// Run the language server on standard input and output (for editors).
     Lsp {
         /// Accepted for editors that pass it; standard input and output are always used.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
             print!("{}", output::rules_table(format));
             ExitCode::SUCCESS
         }
+        Command::ExplainSql(args) => explain_sql::run(&args),
         Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
             Some(meta) => {

@@ -12,6 +12,7 @@ pub mod lexer;
 pub mod line_index;
 pub mod online_ddl;
 pub mod parse;
+pub mod pg_locks;
 pub mod source;
 pub mod span;
 pub mod split;
