@@ -5,9 +5,6 @@
 
 use crate::DialectArg;
 use clap::Args;
-use sluice_core::ir::{AlterActionKind, Op};
-use sluice_core::online_ddl::{self, IndexKind, OnlineDdl};
-use sluice_core::pg_locks::{self, Target};
 use sluice_core::{ColumnUnit, Dialect, FileContext, LineIndex, Settings, SourceText};
 use sluice_workspace::{Discovery, IoError, Overrides};
 use std::fmt::Write as _;
@@ -100,75 +97,15 @@ pub fn explain(text: &str, settings: &Settings) -> String {
         }
         let state = cx.at(i);
         let mut said = false;
-        for op in &stmt.ops {
-            said |= match settings.dialect {
-                Dialect::Postgres => explain_pg(&mut out, op, settings, state.in_transaction),
-                Dialect::MySql => explain_mysql(&mut out, op, settings, state.foreign_key_checks_off),
-            };
+        for lines in stmt.ops.iter().filter_map(|op| sluice_core::explain::describe(op, settings, &state)) {
+            said = true;
+            for l in lines {
+                let _ = writeln!(out, "   {l}");
+            }
         }
         if !said {
             let _ = writeln!(out, "   no table-level effect");
         }
     }
     out
-}
-
-fn explain_pg(out: &mut String, op: &Op, settings: &Settings, in_transaction: bool) -> bool {
-    let Some(e) = pg_locks::effect(op, settings.pg_version) else { return false };
-    if e.locks.is_empty() {
-        let _ = writeln!(out, "   lock: none on existing tables");
-    }
-    for (target, mode) in &e.locks {
-        let blocks = match target {
-            Target::Type(_) | Target::Database => "",
-            _ if mode.blocks_reads() => " (blocks reads and writes)",
-            _ if mode.blocks_writes() => " (blocks writes)",
-            _ => " (blocks neither reads nor writes)",
-        };
-        let _ = writeln!(out, "   lock: {} on {}{blocks}", mode.name(), target.describe());
-    }
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let _ = writeln!(out, "   rewrite: {}, scan: {}", yes_no(e.rewrite), yes_no(e.scan));
-    let tx = match (e.transactional, in_transaction) {
-        (true, _) => "yes",
-        (false, false) => "no",
-        (false, true) => "no (but this statement runs inside one: it will fail)",
-    };
-    let _ = writeln!(out, "   in a transaction block: {tx}");
-    if !e.note.is_empty() {
-        let _ = writeln!(out, "   note: {}", e.note);
-    }
-    true
-}
-
-fn explain_mysql(out: &mut String, op: &Op, settings: &Settings, foreign_key_checks_off: bool) -> bool {
-    let target = online_ddl::Target { version: settings.mysql_version, foreign_key_checks_off };
-    let ddl: Option<OnlineDdl> = match op {
-        Op::AlterTable { actions, .. } => {
-            if actions.iter().all(|a| matches!(a.kind, AlterActionKind::Algorithm(_) | AlterActionKind::Lock(_))) {
-                None
-            } else {
-                match online_ddl::alter_table(actions, target) {
-                    Some(d) => Some(d.overall),
-                    None => {
-                        let _ = writeln!(out, "   algorithm: unknown (a clause is not modelled)");
-                        return true;
-                    }
-                }
-            }
-        }
-        Op::CreateIndex { unique, .. } => {
-            Some(online_ddl::add_index(if *unique { IndexKind::Unique } else { IndexKind::Plain }))
-        }
-        Op::DropIndex { .. } => Some(online_ddl::drop_index()),
-        Op::RenameTable { .. } => Some(online_ddl::rename_table(target)),
-        _ => None,
-    };
-    let Some(d) = ddl else { return false };
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let _ = writeln!(out, "   algorithm: {}", d.best.keyword());
-    let _ = writeln!(out, "   rebuilds table: {}", yes_no(d.rebuilds_table));
-    let _ = writeln!(out, "   concurrent DML: {}", yes_no(d.concurrent_dml));
-    let _ = writeln!(out, "   reason: {}", d.reason);
-    true
 }

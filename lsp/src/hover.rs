@@ -1,12 +1,12 @@
 //! Hover on a statement: what it does, and the documentation of every rule that fired on it.
 //!
-//! The hover is a list of sections so that more can be added without touching the others: a
-//! "Locks" section (what the statement locks on the target server version) will come from a
-//! `sluice_core` lock model; [`locks_section`] is where it plugs in.
+//! The hover is a list of sections so that more can be added without touching the others: the
+//! statement's operations, what it locks on the target server version ([`locks_section`]), and
+//! the documentation of every rule that fired on it.
 
 use crate::analysis::Analysis;
 use sluice_core::ir::{Op, QualifiedName};
-use sluice_core::Statement;
+use sluice_core::{Statement, StatementContext};
 use sluice_rules::LintConfig;
 
 /// One titled part of the hover.
@@ -79,10 +79,23 @@ fn statement_section(stmt: &Statement) -> Section {
     Section { title: "Statement".into(), body }
 }
 
-/// What the statement locks on the configured server version. No lock model exists yet in
-/// `sluice_core`; when it does, this returns its description and the hover shows it.
-pub fn locks_section(_stmt: &Statement, _config: &LintConfig) -> Option<Section> {
-    None
+/// What the statement locks (PostgreSQL) or which algorithm the server picks (MySQL) on the
+/// configured server version, from the same model `sluice explain-sql` prints.
+pub fn locks_section(stmt: &Statement, ctx: &StatementContext, config: &LintConfig) -> Option<Section> {
+    let lines: Vec<String> =
+        stmt.ops.iter().filter_map(|op| sluice_core::explain::describe(op, &config.settings, ctx)).flatten().collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let target = match config.settings.dialect {
+        sluice_core::Dialect::Postgres => format!("PostgreSQL {}", config.settings.pg_version),
+        sluice_core::Dialect::MySql => config.settings.mysql_version.to_string(),
+    };
+    let title = match config.settings.dialect {
+        sluice_core::Dialect::Postgres => format!("Locks on {target}"),
+        sluice_core::Dialect::MySql => format!("Online DDL on {target}"),
+    };
+    Some(Section { title, body: lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n") })
 }
 
 fn rules_sections(analysis: &Analysis, stmt: &Statement) -> Vec<Section> {
@@ -120,8 +133,10 @@ fn demote_headings(md: &str) -> String {
 pub fn hover_sections(analysis: &Analysis, offset: usize) -> Option<(Vec<Section>, sluice_core::Span)> {
     let stmt = analysis.statement_at(offset)?;
     let mut sections = vec![statement_section(stmt)];
-    if let Some(config) = &analysis.config {
-        sections.extend(locks_section(stmt, config));
+    if let (Some(config), Some(parsed)) = (&analysis.config, &analysis.parsed) {
+        let index = parsed.statements.iter().position(|s| s.span == stmt.span).unwrap_or(0);
+        let ctx = sluice_core::FileContext::analyze(parsed, &config.settings).at(index);
+        sections.extend(locks_section(stmt, &ctx, config));
     }
     sections.extend(rules_sections(analysis, stmt));
     Some((sections, stmt.span))

@@ -268,6 +268,8 @@ async fn hover_shows_rule_docs_and_statement() {
     assert!(md.contains(&meta.summary()), "{md}");
     assert!(md.contains("#### What it does"), "docs headings are demoted under the section: {md}");
     assert!(!md.contains("drop-column"), "only rules of this statement: {md}");
+    assert!(md.contains("### Locks on PostgreSQL 15"), "{md}");
+    assert!(md.contains("- lock: SHARE on table users (blocks writes)"), "{md}");
     assert_eq!(range(&r["result"]), (1, 10, 1, 47));
 
     let r = c
@@ -276,6 +278,7 @@ async fn hover_shows_rule_docs_and_statement() {
     let md = r["result"]["contents"]["value"].as_str().unwrap();
     assert!(md.contains("`AlterTable (DropColumn)`"), "{md}");
     assert!(md.contains("### `drop-column` (error)"), "{md}");
+    assert!(md.contains("- lock: ACCESS EXCLUSIVE on table tàblé😀 (blocks reads and writes)"), "{md}");
 
     // On the leading comment: no statement.
     let r = c

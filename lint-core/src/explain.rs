@@ -1,0 +1,80 @@
+//! Plain-language description of what one operation does on the target server: the PostgreSQL
+//! lock model ([`crate::pg_locks`]) or the MySQL online-DDL model ([`crate::online_ddl`]).
+//! `sluice explain-sql` prints it and the language server shows it on hover.
+
+use crate::context::{Settings, StatementContext};
+use crate::ir::{AlterActionKind, Op};
+use crate::online_ddl::{self, IndexKind, OnlineDdl};
+use crate::pg_locks::{self, Target};
+use crate::Dialect;
+
+/// Lines describing `op` (without indentation), or `None` when it has no table-level effect.
+pub fn describe(op: &Op, settings: &Settings, ctx: &StatementContext) -> Option<Vec<String>> {
+    match settings.dialect {
+        Dialect::Postgres => describe_pg(op, settings, ctx.in_transaction),
+        Dialect::MySql => describe_mysql(op, settings, ctx.foreign_key_checks_off),
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn describe_pg(op: &Op, settings: &Settings, in_transaction: bool) -> Option<Vec<String>> {
+    let e = pg_locks::effect(op, settings.pg_version)?;
+    let mut out = Vec::new();
+    if e.locks.is_empty() {
+        out.push("lock: none on existing tables".to_string());
+    }
+    for (target, mode) in &e.locks {
+        let blocks = match target {
+            Target::Type(_) | Target::Database => "",
+            _ if mode.blocks_reads() => " (blocks reads and writes)",
+            _ if mode.blocks_writes() => " (blocks writes)",
+            _ => " (blocks neither reads nor writes)",
+        };
+        out.push(format!("lock: {} on {}{blocks}", mode.name(), target.describe()));
+    }
+    out.push(format!("rewrite: {}, scan: {}", yes_no(e.rewrite), yes_no(e.scan)));
+    let tx = match (e.transactional, in_transaction) {
+        (true, _) => "yes",
+        (false, false) => "no",
+        (false, true) => "no (but this statement runs inside one: it will fail)",
+    };
+    out.push(format!("in a transaction block: {tx}"));
+    if !e.note.is_empty() {
+        out.push(format!("note: {}", e.note));
+    }
+    Some(out)
+}
+
+fn describe_mysql(op: &Op, settings: &Settings, foreign_key_checks_off: bool) -> Option<Vec<String>> {
+    let target = online_ddl::Target { version: settings.mysql_version, foreign_key_checks_off };
+    let ddl: OnlineDdl = match op {
+        Op::AlterTable { actions, .. } => {
+            if actions.iter().all(|a| matches!(a.kind, AlterActionKind::Algorithm(_) | AlterActionKind::Lock(_))) {
+                return None;
+            }
+            match online_ddl::alter_table(actions, target) {
+                Some(d) => d.overall,
+                None => return Some(vec!["algorithm: unknown (a clause is not modelled)".to_string()]),
+            }
+        }
+        Op::CreateIndex { unique, .. } => {
+            online_ddl::add_index(if *unique { IndexKind::Unique } else { IndexKind::Plain })
+        }
+        Op::DropIndex { .. } => online_ddl::drop_index(),
+        Op::RenameTable { .. } => online_ddl::rename_table(target),
+        _ => return None,
+    };
+    Some(vec![
+        format!("algorithm: {}", ddl.best.keyword()),
+        format!("rebuilds table: {}", yes_no(ddl.rebuilds_table)),
+        format!("concurrent DML: {}", yes_no(ddl.concurrent_dml)),
+        format!("reason: {}", ddl.reason),
+    ])
+}
