@@ -3,10 +3,10 @@
 //! transaction block (`sluice_core::pg_locks`). MySQL/MariaDB: the algorithm the server picks,
 //! whether the table is rebuilt and whether concurrent DML continues (`sluice_core::online_ddl`).
 
-use crate::DialectArg;
+use crate::TargetArgs;
 use clap::Args;
 use sluice_core::{ColumnUnit, Dialect, FileContext, LineIndex, Settings, SourceText};
-use sluice_workspace::{Discovery, IoError, Overrides};
+use sluice_workspace::{Discovery, IoError};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -16,15 +16,8 @@ use std::process::ExitCode;
 pub struct ExplainSqlArgs {
     /// The migration file to explain.
     pub file: PathBuf,
-    /// SQL dialect (overrides the configuration; default postgres).
-    #[arg(long, value_enum)]
-    pub dialect: Option<DialectArg>,
-    /// Target PostgreSQL version, e.g. 15 or 14.3 (overrides the configuration).
-    #[arg(long, value_name = "VERSION")]
-    pub pg_version: Option<String>,
-    /// Target MySQL/MariaDB version, e.g. 8.0.35 or mariadb-10.11 (overrides the configuration).
-    #[arg(long, value_name = "VERSION")]
-    pub mysql_version: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 pub fn run(args: &ExplainSqlArgs) -> ExitCode {
@@ -43,26 +36,8 @@ pub fn run(args: &ExplainSqlArgs) -> ExitCode {
     }
 }
 
-fn overrides(args: &ExplainSqlArgs) -> Result<Overrides, String> {
-    Ok(Overrides {
-        dialect: args.dialect.map(|d| match d {
-            DialectArg::Postgres => Dialect::Postgres,
-            DialectArg::Mysql => Dialect::MySql,
-        }),
-        pg_version: args.pg_version.as_deref().map(str::parse).transpose().map_err(|e| format!("--pg-version: {e}"))?,
-        mysql_version: args
-            .mysql_version
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| format!("--mysql-version: {e}"))?,
-        assume_in_transaction: false,
-        fail_on: None,
-    })
-}
-
 fn run_inner(args: &ExplainSqlArgs) -> Result<String, miette::Report> {
-    let overrides = overrides(args).map_err(|m| miette::miette!("{m}"))?;
+    let overrides = args.target.overrides().map_err(|m| miette::miette!("{m}"))?;
     let mut discovery = Discovery::new(overrides, None)?;
     let config = discovery.for_path(&args.file)?;
     let display = args.file.display().to_string();

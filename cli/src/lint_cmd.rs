@@ -1,9 +1,9 @@
 //! `sluice lint`: collect inputs, lint them in parallel, report, pick the exit code.
 
 use crate::output::{self, FileReport};
-use crate::{ColorChoice, DialectArg, LevelArg, LintArgs, OutputFormat};
+use crate::{ColorChoice, LevelArg, LintArgs, OutputFormat};
 use rayon::prelude::*;
-use sluice_core::{Dialect, Severity};
+use sluice_core::Severity;
 use sluice_workspace::{Discovery, IoError, Overrides, Resolved};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,23 +22,13 @@ struct Job {
 
 fn overrides(args: &LintArgs) -> Result<Overrides, String> {
     Ok(Overrides {
-        dialect: args.dialect.map(|d| match d {
-            DialectArg::Postgres => Dialect::Postgres,
-            DialectArg::Mysql => Dialect::MySql,
-        }),
-        pg_version: args.pg_version.as_deref().map(str::parse).transpose().map_err(|e| format!("--pg-version: {e}"))?,
-        mysql_version: args
-            .mysql_version
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| format!("--mysql-version: {e}"))?,
         assume_in_transaction: args.assume_in_transaction,
         fail_on: args.fail_on.map(|l| match l {
             LevelArg::Error => Severity::Error,
             LevelArg::Warning => Severity::Warning,
             LevelArg::Info => Severity::Info,
         }),
+        ..args.target.overrides()?
     })
 }
 

@@ -79,14 +79,9 @@ pub enum LevelArg {
     Info,
 }
 
+/// The target server, shared by every command that analyses SQL.
 #[derive(Args, Debug)]
-pub struct LintArgs {
-    /// Files or directories to lint; directories are walked (honouring .gitignore) for `*.sql`.
-    /// `-` reads standard input. Defaults to the current directory.
-    pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+pub struct TargetArgs {
     /// SQL dialect (overrides the configuration; default postgres).
     #[arg(long, value_enum)]
     pub dialect: Option<DialectArg>,
@@ -96,6 +91,43 @@ pub struct LintArgs {
     /// Target MySQL/MariaDB version, e.g. 8.0.35 or mariadb-10.11 (overrides the configuration).
     #[arg(long, value_name = "VERSION")]
     pub mysql_version: Option<String>,
+}
+
+impl TargetArgs {
+    /// Configuration overrides for these flags; an invalid version names its flag.
+    pub fn overrides(&self) -> Result<sluice_workspace::Overrides, String> {
+        Ok(sluice_workspace::Overrides {
+            dialect: self.dialect.map(|d| match d {
+                DialectArg::Postgres => sluice_core::Dialect::Postgres,
+                DialectArg::Mysql => sluice_core::Dialect::MySql,
+            }),
+            pg_version: self
+                .pg_version
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| format!("--pg-version: {e}"))?,
+            mysql_version: self
+                .mysql_version
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| format!("--mysql-version: {e}"))?,
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories to lint; directories are walked (honouring .gitignore) for `*.sql`.
+    /// `-` reads standard input. Defaults to the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Treat every file as running inside a transaction (the migration tool wraps files).
     #[arg(long)]
     pub assume_in_transaction: bool,

@@ -1,28 +1,9 @@
 //! End-to-end tests of `sluice explain-sql`: PostgreSQL locks and MySQL online-DDL algorithms,
 //! with the dialect and version taken from flags or from `sluice.toml`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn sluice(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).current_dir(cwd).output().expect("run sluice")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, body).expect("write");
-    }
-    dir
-}
+use common::{project, sluice, stdout};
 
 /// The block of output lines describing the statement that starts on `line`.
 fn block(out: &str, header: &str) -> Vec<String> {
@@ -42,7 +23,7 @@ ALTER TYPE mood ADD VALUE 'meh';
 
 #[test]
 fn postgres_locks_scans_and_transactions() {
-    let dir = project(&[("m.sql", PG)]);
+    let dir = project(&[("m.sql", PG.as_bytes())]);
     let o = sluice(&["explain-sql", "m.sql"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let out = stdout(&o);
@@ -96,9 +77,9 @@ ALTER TABLE t MODIFY c bigint;
 #[test]
 fn mysql_algorithms_from_flags_and_config() {
     let dir = project(&[
-        ("m.sql", MY),
-        ("cfg/sluice.toml", "dialect = \"mysql\"\nmysql_version = \"8.0.35\"\n"),
-        ("cfg/m.sql", MY),
+        ("m.sql", MY.as_bytes()),
+        ("cfg/sluice.toml", b"dialect = \"mysql\"\nmysql_version = \"8.0.35\"\n"),
+        ("cfg/m.sql", MY.as_bytes()),
     ]);
     let expected_add = [
         "1: ALTER TABLE t ADD COLUMN c int",
@@ -132,7 +113,7 @@ fn mysql_algorithms_from_flags_and_config() {
 
 #[test]
 fn missing_file_and_bad_version_exit_2() {
-    let dir = project(&[("m.sql", PG)]);
+    let dir = project(&[("m.sql", PG.as_bytes())]);
     assert_eq!(sluice(&["explain-sql", "nope.sql"], dir.path()).status.code(), Some(2));
     assert_eq!(sluice(&["explain-sql", "--pg-version", "banana", "m.sql"], dir.path()).status.code(), Some(2));
 }
