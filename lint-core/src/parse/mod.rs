@@ -54,25 +54,11 @@ impl ParseCache {
     }
 
     fn pg(&mut self, sql: &str) -> PgParsed {
-        self.used_pg.insert(sql.to_string());
-        if let Some(r) = self.pg.get(sql) {
-            return r.clone();
-        }
-        self.misses += 1;
-        let r = pg_parse_raw(sql);
-        self.pg.insert(sql.to_string(), r.clone());
-        r
+        cached(&mut self.pg, &mut self.used_pg, &mut self.misses, sql, pg_parse_raw)
     }
 
     fn mysql(&mut self, sql: &str) -> MySqlParsed {
-        self.used_mysql.insert(sql.to_string());
-        if let Some(r) = self.mysql.get(sql) {
-            return r.clone();
-        }
-        self.misses += 1;
-        let r = mysql_parse_raw(sql);
-        self.mysql.insert(sql.to_string(), r.clone());
-        r
+        cached(&mut self.mysql, &mut self.used_mysql, &mut self.misses, sql, mysql_parse_raw)
     }
 
     fn start(&mut self) {
@@ -86,6 +72,24 @@ impl ParseCache {
         self.pg.retain(|k, _| used_pg.contains(k));
         self.mysql.retain(|k, _| used_mysql.contains(k));
     }
+}
+
+/// The cached result for `sql`, parsing (and counting a miss) when there is none; marks it used.
+fn cached<T: Clone>(
+    map: &mut HashMap<String, T>,
+    used: &mut HashSet<String>,
+    misses: &mut usize,
+    sql: &str,
+    parse: impl FnOnce(&str) -> T,
+) -> T {
+    used.insert(sql.to_string());
+    if let Some(r) = map.get(sql) {
+        return r.clone();
+    }
+    *misses += 1;
+    let r = parse(sql);
+    map.insert(sql.to_string(), r.clone());
+    r
 }
 
 fn pg_parse_raw(sql: &str) -> PgParsed {
