@@ -9,10 +9,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# pg_query's build script generates bindings with bindgen, which needs libclang.
+# pg_query's build script generates bindings with bindgen, which needs libclang itself (libclang-cpp,
+# which some images ship alone, is not enough).
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs first"; exit 1; }
-	@if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/*/libclang*.so* >/dev/null 2>&1 && [ -z "$$LIBCLANG_PATH" ]; then \
+	@if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* /usr/lib/*/libclang-[0-9]*.so* >/dev/null 2>&1 && [ -z "$$LIBCLANG_PATH" ]; then \
 	  echo "libclang is missing (needed to build pg_query): installing libclang-dev"; \
 	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
 	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev; \
