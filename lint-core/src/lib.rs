@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod diagnostic;
 pub mod explain;
+pub mod framework;
 pub mod ir;
 pub mod lexer;
 pub mod line_index;
