@@ -1,0 +1,395 @@
+//! A throwaway PostgreSQL cluster: `initdb` into a temporary directory, `postgres` listening only
+//! on a Unix socket in that directory, and removal of both when the [`Cluster`] is dropped
+//! (success, error, panic; the caller drops it on SIGINT/SIGTERM too).
+//!
+//! `initdb` refuses to run as root, so a root caller runs the cluster as an unprivileged user
+//! (`postgres`, or `SLUICE_TRACE_USER`). Each cluster directory holds an owner marker (the pid and
+//! start time of the process that made it); a later run removes directories whose owner is dead,
+//! after stopping the server left in them (a `kill -9` of a previous run leaves both behind).
+
+use crate::error::{Error, Result};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{Gid, Pid, Uid, User};
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Prefix of every cluster directory in the temporary directory.
+pub const DIR_PREFIX: &str = "sluice-trace-";
+/// The owner marker file inside a cluster directory.
+pub const OWNER_FILE: &str = "sluice-owner.pid";
+/// The port number names the socket file (`.s.PGSQL.5432`); no TCP port is opened.
+pub const PORT: u16 = 5432;
+/// The superuser created by `initdb`.
+pub const SUPERUSER: &str = "postgres";
+
+/// Where the PostgreSQL server binaries are.
+#[derive(Clone, Debug)]
+pub struct PgBinaries {
+    pub bindir: PathBuf,
+}
+
+impl PgBinaries {
+    /// `SLUICE_PG_BINDIR`, else the newest `/usr/lib/postgresql/<major>/bin` (Debian, Ubuntu),
+    /// else the directory of `initdb` on `PATH`.
+    pub fn find() -> Result<PgBinaries> {
+        let ok = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+        if let Some(d) = std::env::var_os("SLUICE_PG_BINDIR") {
+            let d = PathBuf::from(d);
+            return if ok(&d) {
+                Ok(PgBinaries { bindir: d })
+            } else {
+                Err(Error::NoServerBinaries(format!("no initdb/postgres in SLUICE_PG_BINDIR={}", d.display())))
+            };
+        }
+        let mut debian: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let major = e.file_name().to_str()?.parse::<u32>().ok()?;
+                Some((major, e.path().join("bin")))
+            })
+            .filter(|(_, d)| ok(d))
+            .collect();
+        debian.sort();
+        if let Some((_, d)) = debian.pop() {
+            return Ok(PgBinaries { bindir: d });
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            for d in std::env::split_paths(&path) {
+                if ok(&d) {
+                    return Ok(PgBinaries { bindir: d });
+                }
+            }
+        }
+        Err(Error::NoServerBinaries("looked in SLUICE_PG_BINDIR, /usr/lib/postgresql/*/bin and PATH".into()))
+    }
+
+    pub fn tool(&self, name: &str) -> PathBuf {
+        let p = self.bindir.join(name);
+        if p.is_file() {
+            p
+        } else {
+            PathBuf::from(name)
+        }
+    }
+}
+
+/// The OS user the server runs as when the caller is root.
+fn server_user() -> Result<Option<(Uid, Gid)>> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    let name = std::env::var("SLUICE_TRACE_USER").unwrap_or_else(|_| "postgres".to_string());
+    match User::from_name(&name) {
+        Ok(Some(u)) if !u.uid.is_root() => Ok(Some((u.uid, u.gid))),
+        Ok(_) => Err(Error::Cluster(format!(
+            "running as root, and initdb refuses root: create the unprivileged user `{name}` or set SLUICE_TRACE_USER"
+        ))),
+        Err(e) => Err(Error::Cluster(format!("looking up user `{name}`: {e}"))),
+    }
+}
+
+/// A running throwaway cluster. Dropping it stops the server and removes its directory.
+#[derive(Debug)]
+pub struct Cluster {
+    root: PathBuf,
+    child: Option<Child>,
+    version: String,
+}
+
+impl Cluster {
+    /// Removes orphaned cluster directories, then creates, initialises and starts a new cluster
+    /// and waits until it accepts connections.
+    pub fn start(bin: &PgBinaries) -> Result<Cluster> {
+        remove_orphans(&std::env::temp_dir());
+        let user = server_user()?;
+        let dir = tempfile::Builder::new()
+            .prefix(DIR_PREFIX)
+            .tempdir()
+            .map_err(|e| Error::io("creating the cluster directory", e))?;
+        let root = dir.keep();
+        // From here on the directory is ours to remove: the guard exists before anything can fail.
+        let mut cluster = Cluster { root, child: None, version: String::new() };
+        fs::write(cluster.root.join(OWNER_FILE), owner_marker(std::process::id()))
+            .map_err(|e| Error::io("writing the owner marker", e))?;
+        if let Some((uid, gid)) = user {
+            nix::unistd::chown(&cluster.root, Some(uid), Some(gid))
+                .map_err(|e| Error::Cluster(format!("chown {}: {e}", cluster.root.display())))?;
+        }
+        let data = cluster.data_dir();
+        let mut initdb = Command::new(bin.tool("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", SUPERUSER, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"])
+            .current_dir(&cluster.root)
+            .stdin(Stdio::null());
+        as_user(&mut initdb, user);
+        let out = initdb.output().map_err(|e| Error::io(format!("running {}", bin.tool("initdb").display()), e))?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "initdb failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let log = fs::File::create(cluster.log_path()).map_err(|e| Error::io("creating the server log", e))?;
+        let log2 = log.try_clone().map_err(|e| Error::io("server log", e))?;
+        let mut server = Command::new(bin.tool("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&cluster.root)
+            .arg("-p")
+            .arg(PORT.to_string())
+            .args(["-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off"])
+            .args(["-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=128MB"])
+            .current_dir(&cluster.root)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            // Its own process group: a terminal's Ctrl-C reaches only Sluice, which stops the
+            // server in order instead of racing it.
+            .process_group(0);
+        as_user(&mut server, user);
+        let child = server.spawn().map_err(|e| Error::io(format!("starting {}", bin.tool("postgres").display()), e))?;
+        cluster.child = Some(child);
+        cluster.wait_ready(Duration::from_secs(60))?;
+        cluster.version = fs::read_to_string(data.join("PG_VERSION")).unwrap_or_default().trim().to_string();
+        Ok(cluster)
+    }
+
+    /// The directory holding the data directory, the socket, the log and the owner marker.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// The directory of the Unix socket (the `host` to connect to).
+    pub fn socket_dir(&self) -> &Path {
+        &self.root
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.join("server.log")
+    }
+
+    /// The postmaster's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The major version from `PG_VERSION`.
+    pub fn major_version(&self) -> &str {
+        &self.version
+    }
+
+    /// Connection settings for `dbname` as the superuser.
+    pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        c.host_path(&self.root).port(PORT).user(SUPERUSER).dbname(dbname).application_name("sluice trace");
+        c
+    }
+
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    /// Waits until `postmaster.pid` says "ready" (PostgreSQL 10+) or the server exits.
+    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let pidfile = self.data_dir().join("postmaster.pid");
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(Error::Cluster(format!(
+                        "postgres exited ({status}) during start:\n{}",
+                        self.log_tail()
+                    )));
+                }
+            }
+            let status = fs::read_to_string(&pidfile).ok().and_then(|t| t.lines().nth(7).map(|l| l.trim().to_string()));
+            if status.as_deref() == Some("ready") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Cluster(format!("postgres not ready after {timeout:?}:\n{}", self.log_tail())));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server (fast shutdown, then immediate, then SIGKILL) and removes the directory.
+    /// Safe to call twice.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_process(&mut child);
+        }
+        if self.root.exists() {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn as_user(cmd: &mut Command, user: Option<(Uid, Gid)>) {
+    if let Some((uid, gid)) = user {
+        // std drops the supplementary groups when a root parent sets the uid.
+        cmd.uid(uid.as_raw()).gid(gid.as_raw());
+        if let Ok(Some(u)) = User::from_uid(uid) {
+            cmd.env("HOME", u.dir).env("USER", &u.name).env("LOGNAME", &u.name);
+        }
+    }
+}
+
+fn stop_process(child: &mut Child) {
+    let pid = Pid::from_raw(child.id() as i32);
+    for (signal, wait) in [
+        (Signal::SIGINT, Duration::from_secs(10)),
+        (Signal::SIGQUIT, Duration::from_secs(5)),
+        (Signal::SIGKILL, Duration::from_secs(5)),
+    ] {
+        if kill(pid, signal).is_err() {
+            break;
+        }
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = child.wait();
+}
+
+/// `"<pid> <start time>"`: the start time tells a live owner from a reused pid.
+fn owner_marker(pid: u32) -> String {
+    format!("{pid} {}\n", process_start_time(pid).unwrap_or(0))
+}
+
+/// Field 22 of `/proc/<pid>/stat` (start time in clock ticks since boot).
+fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    after_comm.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn owner_alive(marker: &str) -> bool {
+    let mut it = marker.split_whitespace();
+    let (Some(pid), start) =
+        (it.next().and_then(|p| p.parse::<u32>().ok()), it.next().and_then(|s| s.parse::<u64>().ok()))
+    else {
+        // Unreadable marker: not provably dead, keep the directory.
+        return true;
+    };
+    match (process_start_time(pid), start) {
+        (None, _) => !Path::new("/proc/self").exists() && kill(Pid::from_raw(pid as i32), None).is_ok(),
+        (Some(now), Some(then)) if then != 0 => now == then,
+        (Some(_), _) => true,
+    }
+}
+
+/// Removes cluster directories under `tmp` whose owner marker names a dead process, stopping
+/// the server still running in them first. Directories without a marker, or whose owner lives,
+/// are left alone. Returns the removed directories.
+pub fn remove_orphans(tmp: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(tmp) else { return removed };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(DIR_PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(marker) = fs::read_to_string(dir.join(OWNER_FILE)) else { continue };
+        if owner_alive(&marker) {
+            continue;
+        }
+        stop_orphan_server(&dir.join("data"));
+        if fs::remove_dir_all(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    removed
+}
+
+/// Stops the postmaster named by `data/postmaster.pid` if it still runs on that data directory.
+fn stop_orphan_server(data: &Path) {
+    let Ok(pidfile) = fs::read_to_string(data.join("postmaster.pid")) else { return };
+    let mut lines = pidfile.lines();
+    let Some(pid) = lines.next().and_then(|l| l.trim().parse::<i32>().ok()) else { return };
+    let same_dir = lines.next().map(|d| Path::new(d.trim()) == data).unwrap_or(false);
+    if !same_dir || pid <= 0 {
+        return;
+    }
+    let pid = Pid::from_raw(pid);
+    // Only a process whose working directory is that data directory is the orphan's server.
+    let canonical = fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
+    let cwd_ok = fs::read_link(format!("/proc/{pid}/cwd")).map(|c| c == data || c == canonical).unwrap_or(false);
+    if !cwd_ok {
+        return;
+    }
+    for (signal, wait) in [(Signal::SIGQUIT, Duration::from_secs(5)), (Signal::SIGKILL, Duration::from_secs(5))] {
+        if kill(pid, signal).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if kill(pid, None).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_of_dead_processes_are_orphans() {
+        assert!(owner_alive(&owner_marker(std::process::id())));
+        // A start time that cannot be ours: the pid is alive but reused.
+        assert!(!owner_alive(&format!("{} 1", std::process::id())));
+        assert!(!owner_alive("999999999 5"));
+        assert!(owner_alive("garbage"));
+    }
+
+    #[test]
+    fn orphans_without_marker_or_with_live_owner_stay() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let live = tmp.path().join(format!("{DIR_PREFIX}live"));
+        let dead = tmp.path().join(format!("{DIR_PREFIX}dead"));
+        let unmarked = tmp.path().join(format!("{DIR_PREFIX}unmarked"));
+        let other = tmp.path().join("other-dead");
+        for d in [&live, &dead, &unmarked, &other] {
+            fs::create_dir(d).expect("mkdir");
+        }
+        fs::write(live.join(OWNER_FILE), owner_marker(std::process::id())).expect("w");
+        fs::write(dead.join(OWNER_FILE), "999999999 5\n").expect("w");
+        fs::write(other.join(OWNER_FILE), "999999999 5\n").expect("w");
+        let removed = remove_orphans(tmp.path());
+        assert_eq!(removed, vec![dead.clone()]);
+        assert!(live.exists() && unmarked.exists() && other.exists() && !dead.exists());
+    }
+}

@@ -1,0 +1,131 @@
+//! The result of a trace run: per statement what the server did, the workload's experience, the
+//! checks and the findings (gates that failed, lock timeouts, statements the server rejected).
+//! Serialised as the JSON output documented in `docs/trace.md`.
+
+use serde::Serialize;
+
+/// Version of the JSON document; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `PostgreSQL 15.18`.
+    pub server: String,
+    /// `throwaway`, `clone` or `in-place`.
+    pub target: String,
+    pub seed_rows: u64,
+    pub workload_clients: usize,
+    pub lock_timeout_ms: u64,
+    pub migrations: Vec<MigrationReport>,
+    /// Per pre-existing touched table, what the concurrent clients experienced.
+    pub workload: Vec<TableTraffic>,
+    pub checks: Vec<Check>,
+    pub findings: Vec<Finding>,
+    pub total_ms: f64,
+}
+
+impl Report {
+    /// True when no finding was reported.
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Every statement, in apply order.
+    pub fn statements(&self) -> impl Iterator<Item = &StatementReport> {
+        self.migrations.iter().flat_map(|m| m.statements.iter())
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MigrationReport {
+    pub path: String,
+    /// `transaction`: the whole file in one transaction; `per-statement`: each statement on its
+    /// own (the file has explicit transaction control, statements that cannot run in a
+    /// transaction block, or its tool runs it without a transaction).
+    pub mode: String,
+    pub duration_ms: f64,
+    pub statements: Vec<StatementReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatementReport {
+    pub path: String,
+    /// 1-based line of the statement's first token.
+    pub line: usize,
+    /// The statement's first line, shortened.
+    pub sql: String,
+    /// `transaction` (measured in the open transaction after the statement) or `sampled`
+    /// (the statement cannot run in a transaction block; a second connection polled `pg_locks`
+    /// while it ran).
+    pub observed: String,
+    pub duration_ms: f64,
+    /// Locks taken by this statement that the migration did not hold before it.
+    pub locks: Vec<LockReport>,
+    /// Relations whose `relfilenode` changed: rewritten tables, rebuilt indexes.
+    pub rewrites: Vec<RewriteReport>,
+    /// The longest wait of a workload statement that started while this statement ran.
+    pub workload_max_wait_ms: Option<f64>,
+    /// Workload statements that failed (timeout or error) and started while this statement ran.
+    pub workload_failed: u64,
+    /// The server's error, when the statement failed.
+    pub error: Option<String>,
+}
+
+impl StatementReport {
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path, self.line)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LockReport {
+    /// `schema.name` of the relation or type.
+    pub object: String,
+    /// `table`, `index`, `sequence`, `view`, `materialized view`, `type`, ...
+    pub kind: String,
+    /// `ACCESS EXCLUSIVE`, ...
+    pub mode: String,
+    /// The object existed before the migration run (locks on objects it creates block nobody).
+    pub pre_existing: bool,
+    /// Time from the start of the statement that took the lock until its transaction ended
+    /// (sampled statements: from the first to the last sample that saw it).
+    pub held_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RewriteReport {
+    pub object: String,
+    pub kind: String,
+    pub pre_existing: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TableTraffic {
+    pub table: String,
+    pub statements: u64,
+    pub failed: u64,
+    pub max_wait_ms: f64,
+    /// The migration statement (`path:line`) running when the longest wait started.
+    pub max_wait_during: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// `rerun` or `down`.
+    pub kind: String,
+    pub path: String,
+    pub passed: bool,
+    /// What differed or failed; empty when passed.
+    pub details: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// `statement-failed`, `lock-timeout`, `max-exclusive-ms`, `max-blocked-ms`, `rerun`, `down`,
+    /// `seed`.
+    pub kind: String,
+    /// `path:line` when the finding belongs to a statement.
+    pub location: Option<String>,
+    pub message: String,
+}
