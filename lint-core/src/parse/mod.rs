@@ -8,9 +8,11 @@ mod cx;
 mod mysql_lower;
 mod pg_ffi;
 mod pg_lower;
+mod plpgsql;
 
 pub use cx::LowerCx;
 pub use pg_ffi::PgParseError;
+pub use plpgsql::{Embedded, EmbeddedKind, EmbeddedStatement};
 
 use crate::ir::Op;
 use crate::lexer::{tokenize, Token, TokenKind};
@@ -29,8 +31,14 @@ pub enum Native {
     None,
 }
 
-/// One raw PostgreSQL statement of a parse: node, location and length relative to the text.
-type PgRaw = (Arc<pg_query::protobuf::Node>, i32, i32);
+/// One raw PostgreSQL statement of a parse: node, location and length relative to the text, and
+/// the `DO` blocks or function bodies it embeds (spans relative to the text).
+struct PgRaw {
+    node: Arc<pg_query::protobuf::Node>,
+    location: i32,
+    length: i32,
+    bodies: Vec<plpgsql::Body>,
+}
 type PgParsed = Result<Arc<Vec<PgRaw>>, PgParseError>;
 type MySqlParsed = Result<Arc<Vec<Arc<sqlparser::ast::Statement>>>, String>;
 
@@ -100,8 +108,14 @@ fn pg_parse_raw(sql: &str) -> PgParsed {
                 .into_iter()
                 .filter_map(|raw| {
                     let node = raw.stmt?;
-                    node.node.as_ref()?;
-                    Some((Arc::new(*node), raw.stmt_location, raw.stmt_len))
+                    let inner = node.node.as_ref()?;
+                    let start = usize::try_from(raw.stmt_location).unwrap_or(0).min(sql.len());
+                    let end = match usize::try_from(raw.stmt_len) {
+                        Ok(0) | Err(_) => sql.len(),
+                        Ok(n) => (start + n).min(sql.len()),
+                    };
+                    let bodies = plpgsql::parse_bodies(sql, start..end, inner);
+                    Some(PgRaw { node: Arc::new(*node), location: raw.stmt_location, length: raw.stmt_len, bodies })
                 })
                 .collect(),
         )
@@ -149,9 +163,13 @@ pub struct Statement {
     pub terminator: Option<Span>,
     pub status: StatementStatus,
     /// What it does; usually one operation (`RENAME TABLE a TO b, c TO d` gives two), empty when
-    /// it did not parse.
+    /// it did not parse. The operations of statements embedded in a `DO` block or function body
+    /// follow the statement's own (see [`Statement::embedded`]).
     pub ops: Vec<Op>,
     pub native: Native,
+    /// The `DO` blocks and function bodies whose statements were lowered into `ops` (PostgreSQL),
+    /// nested bodies after the body that holds them.
+    pub embedded: Vec<Embedded>,
 }
 
 impl Statement {
@@ -215,6 +233,7 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> 
     let tokens = tokenize(text, dialect);
     let pieces = split(text, &tokens, dialect);
     let mut statements = Vec::with_capacity(pieces.len());
+    let mut scratch = String::new();
     for piece in pieces {
         let base = Statement {
             span: piece.span,
@@ -223,6 +242,7 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> 
             status: StatementStatus::Parsed,
             ops: Vec::new(),
             native: Native::None,
+            embedded: Vec::new(),
         };
         match piece.kind {
             PieceKind::MetaCommand => statements.push(Statement { status: StatementStatus::MetaCommand, ..base }),
@@ -230,7 +250,7 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> 
             PieceKind::Sql => {
                 let toks = tokens.get(piece.tokens.clone()).unwrap_or(&[]);
                 match dialect {
-                    Dialect::Postgres => parse_pg(text, toks, base, cache, &mut statements),
+                    Dialect::Postgres => parse_pg(text, toks, base, cache, &mut scratch, &mut statements),
                     Dialect::MySql => parse_mysql(text, toks, base, cache, &mut statements),
                 }
             }
@@ -257,7 +277,15 @@ fn error_span(text: &str, tokens: &[Token], offset: usize, stmt: Span) -> Span {
     }
 }
 
-fn parse_pg(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache, out: &mut Vec<Statement>) {
+/// `scratch` is a buffer for lowering unescaped embedded statements (see [`plpgsql::lower`]).
+fn parse_pg(
+    text: &str,
+    toks: &[Token],
+    base: Statement,
+    cache: &mut ParseCache,
+    scratch: &mut String,
+    out: &mut Vec<Statement>,
+) {
     let sql = base.span.slice(text);
     let offset = base.span.start;
     match cache.pg(sql) {
@@ -273,7 +301,7 @@ fn parse_pg(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache,
         }
         Ok(result) => {
             let n = result.len();
-            for (node, location, length) in result.iter() {
+            for PgRaw { node, location, length, bodies } in result.iter() {
                 let Some(inner) = node.node.as_ref() else { continue };
                 // With several statements in one piece (rare), narrow each to its own text.
                 let span = if n > 1 {
@@ -287,8 +315,10 @@ fn parse_pg(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache,
                 let stmt_toks: Vec<Token> =
                     toks.iter().copied().filter(|t| t.span.start >= span.start && t.span.end <= span.end).collect();
                 let cx = LowerCx::new(text, span, &stmt_toks, Dialect::Postgres);
-                let ops = pg_lower::lower(inner, &cx);
-                out.push(Statement { span, ops, native: Native::Postgres(node.clone()), ..base.clone() });
+                let mut ops = pg_lower::lower(inner, &cx);
+                let mut embedded = Vec::new();
+                plpgsql::lower(text, offset, bodies, &mut ops, &mut embedded, scratch);
+                out.push(Statement { span, ops, native: Native::Postgres(node.clone()), embedded, ..base.clone() });
             }
         }
     }
