@@ -1003,6 +1003,20 @@ DROP INDEX orders_customer_idx;
     }
 
     #[test]
+    fn crlf_files_read_like_lf_files() {
+        let goose = GOOSE.replace('\n', "\r\n");
+        let l = run(Framework::Goose, "00001_orders.sql", &goose, None);
+        assert_eq!(txs(&l), [(Up, Transaction), (Down, Transaction)]);
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        assert!(sections(&l, &goose)[1].0.starts_with("-- +goose Down\r\nDROP FUNCTION"));
+
+        let dbmate = DBMATE.replace('\n', "\r\n");
+        let l = run(Framework::Dbmate, "1_idx.sql", &dbmate, None);
+        assert_eq!(txs(&l), [(Up, NoTransaction), (Down, Transaction)]);
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+    }
+
+    #[test]
     fn section_at_finds_the_marker_section() {
         let l = run(Framework::Goose, "00001_orders.sql", GOOSE, None);
         let down_at = GOOSE.find("DROP TABLE").unwrap_or(0);
