@@ -1,10 +1,14 @@
 //! `sluice lint`: collect inputs, lint them in parallel, report, pick the exit code.
 
+use crate::changed::{self, ChangeSet};
 use crate::output::{self, FileReport};
 use crate::{ColorChoice, LevelArg, LintArgs, OutputFormat};
 use rayon::prelude::*;
 use sluice_core::Severity;
+use sluice_rules::{MigrationInput, PreparedHistory};
+use sluice_workspace::migrations::{self, history_root, MigrationSet};
 use sluice_workspace::{Discovery, IoError, Overrides, Resolved};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,14 +83,75 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
         stdin_text = Some(buf);
     }
 
-    let results: Vec<Result<FileReport, IoError>> =
-        jobs.par_iter().map(|job| lint_job(job, stdin_text.as_deref(), args)).collect();
+    let changes = match (&args.changed_since, &args.changed_files_from) {
+        (Some(rev), _) => Some(changed::since(rev).map_err(|m| miette::miette!("{m}"))?),
+        (None, Some(file)) => Some(changed::from_list(file).map_err(|m| miette::miette!("{m}"))?),
+        (None, None) => None,
+    };
+
+    // Files of one migration directory are linted together, against the schema the migrations
+    // before them produce; everything else (stdin, files no tool would run) on its own.
+    let mut groups: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    let mut standalone = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        match &job.input {
+            Input::File { path, .. } => groups.entry(history_root(path)).or_default().push(i),
+            Input::Stdin { .. } => standalone.push(i),
+        }
+    }
+    let mut results: Vec<Result<FileReport, IoError>> = Vec::new();
+    let mut diffs = String::new();
+    for (root, members) in groups {
+        let setting = discovery.for_path(&root)?.lint.settings.framework;
+        let set = match migrations::load_set(&root, setting) {
+            Ok(set) if !set.files.is_empty() => set,
+            _ => {
+                standalone.extend(members);
+                continue;
+            }
+        };
+        let mut in_set: HashMap<usize, usize> = HashMap::new();
+        for &j in &members {
+            let Input::File { path, .. } = &jobs[j].input else { continue };
+            match set.position(path) {
+                Some(pos) => {
+                    in_set.insert(pos, j);
+                }
+                None => standalone.push(j),
+            }
+        }
+        lint_set(&set, &in_set, &jobs, &mut discovery, changes.as_ref(), args, &mut results)?;
+    }
+    let standalone: Vec<&Job> = standalone
+        .into_iter()
+        .map(|i| &jobs[i])
+        .filter(|j| match (&j.input, &changes) {
+            (Input::File { path, .. }, Some(c)) => c.reports(path),
+            _ => true,
+        })
+        .collect();
+    results.par_extend(standalone.par_iter().map(|job| lint_job(job, stdin_text.as_deref(), args)));
     let mut reports = Vec::with_capacity(results.len());
     for r in results {
         match r {
             Ok(rep) => reports.push(rep),
             Err(e) => io_errors.push(e),
         }
+    }
+    if args.diff {
+        for r in &reports {
+            diffs.push_str(&r.diff);
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(diffs.as_bytes());
+        let _ = stdout.flush();
+        for e in &io_errors {
+            eprintln!("{:?}", miette::Report::new(IoError { path: e.path.clone(), message: e.message.clone() }));
+        }
+        if !io_errors.is_empty() {
+            return Ok(ExitCode::from(2));
+        }
+        return Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -141,8 +206,75 @@ fn walk(
     Ok(())
 }
 
+/// Lints the reported files of one migration set, replaying all of it.
+fn lint_set(
+    set: &MigrationSet,
+    in_set: &HashMap<usize, usize>,
+    jobs: &[Job],
+    discovery: &mut Discovery,
+    changes: Option<&ChangeSet>,
+    args: &LintArgs,
+    results: &mut Vec<Result<FileReport, IoError>>,
+) -> Result<(), miette::Report> {
+    let mut configs: Vec<Arc<Resolved>> = Vec::with_capacity(set.files.len());
+    for (pos, f) in set.files.iter().enumerate() {
+        configs.push(match in_set.get(&pos) {
+            Some(&j) => jobs[j].config.clone(),
+            None => discovery.for_path(&f.path)?,
+        });
+    }
+    let bytes: Vec<Result<Vec<u8>, String>> =
+        set.files.par_iter().map(|f| std::fs::read(&f.path).map_err(|e| e.to_string())).collect();
+    let mut inputs = Vec::with_capacity(set.files.len());
+    let mut index_of_job = Vec::new();
+    for (pos, f) in set.files.iter().enumerate() {
+        let job = in_set.get(&pos).copied();
+        let data = match &bytes[pos] {
+            Ok(b) => b.as_slice(),
+            Err(e) => {
+                if let Some(j) = job {
+                    results.push(Err(IoError { path: job_display(&jobs[j]), message: e.clone() }));
+                }
+                continue;
+            }
+        };
+        let report = job.is_some() && changes.is_none_or(|c| c.reports(&f.path));
+        if report {
+            index_of_job.push((inputs.len(), job.unwrap_or_default()));
+        }
+        inputs.push(MigrationInput {
+            path: display(f.path.strip_prefix(std::env::current_dir().unwrap_or_default()).unwrap_or(&f.path)),
+            bytes: data,
+            entry: Some(f.entry.clone()),
+            sidecar: f.sidecar.clone(),
+            report,
+            pending: changes.is_some_and(|c| c.is_new(&f.path)),
+            config: &configs[pos].lint,
+        });
+    }
+    let history = PreparedHistory::new(&inputs, set.framework);
+    let linted: Vec<Result<FileReport, IoError>> = index_of_job
+        .par_iter()
+        .map(|&(i, j)| {
+            let job = &jobs[j];
+            let Some(result) = history.lint(i) else {
+                return Err(IoError { path: job_display(job), message: "not linted".into() });
+            };
+            finish(job, result, args, |t| history.lint_text(i, t))
+        })
+        .collect();
+    results.extend(linted);
+    Ok(())
+}
+
+fn job_display(job: &Job) -> String {
+    match &job.input {
+        Input::File { display, .. } | Input::Stdin { display } => display.clone(),
+    }
+}
+
 fn lint_job(job: &Job, stdin: Option<&[u8]>, args: &LintArgs) -> Result<FileReport, IoError> {
-    let (display, bytes) = match &job.input {
+    let (_, bytes) = match &job.input {
         Input::Stdin { display } => (display.clone(), stdin.unwrap_or_default().to_vec()),
         Input::File { path, display } => {
             let bytes = std::fs::read(path).map_err(|e| IoError { path: display.clone(), message: e.to_string() })?;
@@ -150,11 +282,31 @@ fn lint_job(job: &Job, stdin: Option<&[u8]>, args: &LintArgs) -> Result<FileRepo
         }
     };
     let lint = &job.config.lint;
-    let mut result = sluice_rules::lint_bytes(&bytes, lint);
+    let result = sluice_rules::lint_bytes(&bytes, lint);
+    finish(job, result, args, |t| sluice_rules::lint_text(t, lint))
+}
+
+/// Applies fixes (`--fix`), or renders them as a diff (`--diff`), and builds the report.
+fn finish(
+    job: &Job,
+    mut result: sluice_rules::FileLint,
+    args: &LintArgs,
+    relint: impl Fn(&str) -> Vec<sluice_core::Diagnostic>,
+) -> Result<FileReport, IoError> {
+    let display = job_display(job);
     let mut fixed = 0;
-    if args.fix && !result.diagnostics.iter().any(|d| d.rule == "invalid-utf8") {
-        let (new_text, n) = sluice_rules::fix_text(&result.text, lint, args.unsafe_fixes);
-        if n > 0 && new_text != result.text {
+    let mut diff = String::new();
+    if (args.fix || args.diff) && !result.diagnostics.iter().any(|d| d.rule == "invalid-utf8") {
+        let (new_text, n) = sluice_rules::fix_text_with(&result.text, args.unsafe_fixes, &relint);
+        if args.diff {
+            if new_text != result.text {
+                diff = similar::TextDiff::from_lines(&result.text, &new_text)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{display}"), &format!("b/{display}"))
+                    .to_string();
+            }
+        } else if n > 0 && new_text != result.text {
             fixed = n;
             match &job.input {
                 Input::File { path, .. } => {
@@ -168,7 +320,8 @@ fn lint_job(job: &Job, stdin: Option<&[u8]>, args: &LintArgs) -> Result<FileRepo
                 }
                 Input::Stdin { .. } => print!("{new_text}"),
             }
-            result = sluice_rules::lint_bytes(new_text.as_bytes(), lint);
+            result.diagnostics = relint(&new_text);
+            result.text = new_text;
         }
     }
     Ok(FileReport {
@@ -177,5 +330,6 @@ fn lint_job(job: &Job, stdin: Option<&[u8]>, args: &LintArgs) -> Result<FileRepo
         diagnostics: result.diagnostics,
         fail_on: job.config.fail_on,
         fixed,
+        diff,
     })
 }

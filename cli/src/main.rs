@@ -1,5 +1,6 @@
 //! The `sluice` command line.
 
+mod changed;
 mod explain_sql;
 mod lint_cmd;
 mod output;
@@ -143,9 +144,21 @@ pub struct LintArgs {
     /// Apply safe fixes in place.
     #[arg(long)]
     pub fix: bool,
-    /// With --fix, also apply fixes that change behaviour.
-    #[arg(long, requires = "fix")]
+    /// With --fix or --diff, also apply fixes that change behaviour.
+    #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// Report only on migration files changed since this git revision (committed or not, new
+    /// files included); every migration is still replayed to know the schema. Files added since
+    /// the revision count as not yet applied.
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+    /// Report only on the files listed in FILE (one path per line, `-` for standard input);
+    /// they count as not yet applied.
+    #[arg(long, value_name = "FILE", conflicts_with = "changed_since")]
+    pub changed_files_from: Option<PathBuf>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -16,6 +16,8 @@ pub struct FileReport {
     pub fail_on: Severity,
     /// Fixes applied by `--fix`.
     pub fixed: usize,
+    /// The fixes as a unified diff (`--diff`).
+    pub diff: String,
 }
 
 /// One-based line and column of the start and end of a span.

@@ -2,6 +2,7 @@
 //! does no IO); every error carries the byte span and key so the caller can name file, line and key.
 
 use crate::diagnostic::Severity;
+use crate::framework::FrameworkSetting;
 use crate::span::Span;
 use crate::version::{MySqlVersion, PgVersion};
 use crate::Dialect;
@@ -31,6 +32,8 @@ pub struct Config {
     pub pg_version: Option<PgVersion>,
     pub mysql_version: Option<MySqlVersion>,
     pub assume_in_transaction: Option<bool>,
+    /// `framework = "auto" | "flyway" | ...`.
+    pub framework: Option<FrameworkSetting>,
     pub fail_on: Option<Severity>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -54,6 +57,7 @@ struct RawConfig {
     pg_version: Option<Spanned<toml::Value>>,
     mysql_version: Option<Spanned<toml::Value>>,
     assume_in_transaction: Option<bool>,
+    framework: Option<Spanned<String>>,
     fail_on: Option<Spanned<String>>,
     #[serde(default)]
     include: Vec<Spanned<String>>,
@@ -102,6 +106,9 @@ impl Config {
             cfg.mysql_version = Some(
                 t.parse().map_err(|e: crate::version::VersionError| err(e.to_string(), "mysql_version", v.span()))?,
             );
+        }
+        if let Some(f) = raw.framework {
+            cfg.framework = Some(f.get_ref().parse().map_err(|m: String| err(m, "framework", f.span()))?);
         }
         if let Some(f) = raw.fail_on {
             cfg.fail_on = Some(f.get_ref().parse().map_err(|m: String| err(m, "fail_on", f.span()))?);

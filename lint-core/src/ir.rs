@@ -451,6 +451,11 @@ pub enum Op {
         from: QualifiedName,
         to: Ident,
     },
+    /// `CREATE TYPE t AS ENUM ('a', 'b')` (PostgreSQL).
+    CreateEnumType {
+        name: QualifiedName,
+        values: Vec<String>,
+    },
     /// `ALTER TYPE t ADD VALUE 'x'` (PostgreSQL enums).
     AlterEnumAddValue {
         type_name: QualifiedName,

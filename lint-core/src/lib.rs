@@ -4,6 +4,7 @@
 //!
 //! The core does no IO: callers hand it text and get values back. It never panics on input.
 
+pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod diagnostic;
@@ -20,7 +21,7 @@ pub mod span;
 pub mod split;
 pub mod version;
 
-pub use context::{FileContext, Settings, StatementContext};
+pub use context::{FileContext, History, Settings, StatementContext};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use line_index::{ColumnUnit, LineCol, LineIndex};
 pub use parse::{

@@ -312,7 +312,7 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
             Vec::new(),
             "takes SHARE ROW EXCLUSIVE on the table the trigger is created on (blocks its writes briefly)",
         ),
-        Op::Create { .. } => return None,
+        Op::Create { .. } | Op::CreateEnumType { .. } => return None,
         Op::RenameObject { kind, from, .. } => match kind {
             ObjectKind::Index if version.at_least(12) => Effect::new(
                 vec![(Target::Index(from.clone()), Sue)],

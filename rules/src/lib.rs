@@ -4,6 +4,7 @@
 
 pub mod builtin;
 pub mod docs;
+pub mod history;
 pub mod lint;
 pub mod registry;
 pub mod render;
@@ -11,5 +12,6 @@ pub mod rule;
 pub mod rules;
 pub mod suppress;
 
-pub use lint::{fix_text, lint_bytes, lint_parsed, lint_text, FileLint, LintConfig};
+pub use history::{lint_history, MigrationInput, PreparedHistory};
+pub use lint::{fix_text, fix_text_with, lint_bytes, lint_in_context, lint_parsed, lint_text, FileLint, LintConfig};
 pub use rule::{Category, FixKind, Rule, RuleContext, RuleMeta};

@@ -43,6 +43,9 @@ impl LintConfig {
         if let Some(a) = cfg.assume_in_transaction {
             settings.assume_in_transaction = a;
         }
+        if let Some(f) = cfg.framework {
+            settings.framework = f;
+        }
         let mut levels = HashMap::new();
         for r in &cfg.rules {
             if registry::lookup(&r.name).is_none() {
@@ -111,10 +114,15 @@ pub fn lint_text(text: &str, config: &LintConfig) -> Vec<Diagnostic> {
     lint_parsed(&file, config)
 }
 
-/// Lints an already parsed file.
+/// Lints an already parsed file on its own.
 pub fn lint_parsed(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic> {
     let fcx = FileContext::analyze(file, &config.settings);
-    let cx = RuleContext { file, fcx: &fcx };
+    lint_in_context(file, &fcx, config)
+}
+
+/// Lints a parsed file against an analysed context (the schema and conventions of its history).
+pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig) -> Vec<Diagnostic> {
+    let cx = RuleContext { file, fcx };
     let dialect = config.settings.dialect;
 
     let mut found: Vec<Diagnostic> = Vec::new();
@@ -326,10 +334,15 @@ where
 /// Applies every fix of `diagnostics` whose applicability is allowed, re-linting between rounds
 /// until nothing changes (at most a few rounds). Returns the new text and the number of fixes.
 pub fn fix_text(text: &str, config: &LintConfig, unsafe_fixes: bool) -> (String, usize) {
+    fix_text_with(text, unsafe_fixes, |t| lint_text(t, config))
+}
+
+/// [`fix_text`] with the linting of each round done by `lint` (for a file linted in its history).
+pub fn fix_text_with(text: &str, unsafe_fixes: bool, lint: impl Fn(&str) -> Vec<Diagnostic>) -> (String, usize) {
     let mut current = text.to_string();
     let mut applied = 0;
     for _ in 0..4 {
-        let diags = lint_text(&current, config);
+        let diags = lint(&current);
         let crlf = current.contains("\r\n");
         let edits: Vec<Edit> = diags
             .iter()

@@ -2,5 +2,6 @@
 //! the same way for the CLI and the language server.
 
 pub mod discover;
+pub mod migrations;
 
 pub use discover::{ConfigError, Discovery, IoError, Overrides, Resolved, CONFIG_FILE};

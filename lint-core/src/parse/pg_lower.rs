@@ -900,7 +900,11 @@ impl<'c, 'a> L<'c, 'a> {
                 if_not_exists: s.if_not_exists,
                 or_replace: false,
             }],
-            N::CreateEnumStmt(s) => vec![self.create(ObjectKind::Type, Some(strings(&s.type_name)), false, false)],
+            N::CreateEnumStmt(s) => {
+                let parts = strings(&s.type_name);
+                let name = self.qname_parts(&parts, self.cx.span.start, false);
+                vec![Op::CreateEnumType { name, values: strings(&s.vals) }]
+            }
             N::CreateRangeStmt(s) => vec![self.create(ObjectKind::Type, Some(strings(&s.type_name)), false, false)],
             N::CreateDomainStmt(s) => {
                 vec![self.create(ObjectKind::Type, Some(strings(&s.domainname)), false, false)]
@@ -1923,7 +1927,6 @@ mod tests {
             ("CREATE OR REPLACE VIEW v AS SELECT 1", ObjectKind::View, "v", false, true),
             ("CREATE SCHEMA IF NOT EXISTS s", ObjectKind::Schema, "s", true, false),
             ("CREATE SEQUENCE IF NOT EXISTS s.q", ObjectKind::Sequence, "s.q", true, false),
-            ("CREATE TYPE e AS ENUM ('a')", ObjectKind::Type, "e", false, false),
             ("CREATE TYPE c AS (a int)", ObjectKind::Type, "c", false, false),
             ("CREATE DOMAIN d AS int", ObjectKind::Type, "d", false, false),
             (
@@ -1954,6 +1957,14 @@ mod tests {
                 o => panic!("{sql}: {o:#?}"),
             }
         }
+    }
+
+    #[test]
+    fn create_enum_keeps_its_labels() {
+        assert!(matches!(
+            one("CREATE TYPE s.mood AS ENUM ('sad', 'ok')"),
+            Op::CreateEnumType { name, values } if name.display() == "s.mood" && name.span.slice("CREATE TYPE s.mood AS ENUM ('sad', 'ok')") == "s.mood" && values == ["sad", "ok"]
+        ));
     }
 
     #[test]

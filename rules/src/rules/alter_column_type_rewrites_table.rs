@@ -1,6 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{AlterActionKind, Expr, Op, QualifiedName, TypeName};
+use sluice_core::ir::{AlterActionKind, Expr, Op, TypeName};
 
 declare_rule! {
     /// ## What it does
@@ -17,11 +17,13 @@ declare_rule! {
     /// the table rewrite on PostgreSQL 12+ only when the session time zone is UTC, and its
     /// indexes are still rebuilt.)
     ///
-    /// The old type is not known to a static linter. The rule stays silent when the new type is
-    /// `text` or unbounded `varchar` (assuming the old type is `varchar` or `text`, the common
-    /// case), and when the old type is known from an earlier statement of the same file
-    /// (`ADD COLUMN`, an earlier `ALTER COLUMN TYPE`, `CREATE TABLE`) and the change is one of the
-    /// coercible ones above. A `USING` expression other than the plain column forces a rewrite.
+    /// The old type comes from the migration history: every earlier migration of the directory
+    /// (in the order its tool applies them) and earlier statements of the file are replayed, so
+    /// `varchar(20)` to `varchar(50)` stays silent and `integer` to `bigint` is reported with
+    /// certainty. `timestamp` to `timestamptz` is reported unless `SET timezone = 'UTC'` ran
+    /// earlier in the file (PostgreSQL 12+). When no migration declares the column, the rule stays
+    /// silent for a new type of `text` or unbounded `varchar` (the common safe case) and reports
+    /// anything else. A `USING` expression other than the plain column forces a rewrite.
     ///
     /// ## Example
     /// ```sql
@@ -83,36 +85,27 @@ fn trivial_using(using: Option<&Expr>, column: &str) -> bool {
     base.eq_ignore_ascii_case(column)
 }
 
-/// The column's type as last declared earlier in this file, when known.
-fn known_type(cx: &RuleContext<'_>, table: &QualifiedName, column: &str, before: usize) -> Option<TypeName> {
-    let mut found = None;
+/// A `SET timezone = 'UTC'` (or `SET TIME ZONE 'UTC'`) ran earlier in the file.
+fn session_time_zone_utc(cx: &RuleContext<'_>, before: usize) -> bool {
+    let mut utc = false;
     for o in cx.ops_before(before) {
-        match o.op {
-            Op::CreateTable { name, columns, .. } if name.same_object(table) => {
-                found = columns.iter().find(|c| c.name.name.eq_ignore_ascii_case(column)).map(|c| c.type_name.clone());
+        if let Op::Set { name, value, .. } = o.op {
+            let n = name.to_ascii_lowercase().replace(' ', "");
+            if n == "timezone" {
+                let v = value.trim().trim_matches('\'').to_ascii_lowercase();
+                utc = matches!(v.as_str(), "utc" | "etc/utc" | "gmt" | "z" | "zulu" | "+00" | "0");
             }
-            Op::AlterTable { name, actions, .. } if name.same_object(table) => {
-                for a in actions {
-                    match &a.kind {
-                        AlterActionKind::AddColumn { column: c, .. } if c.name.name.eq_ignore_ascii_case(column) => {
-                            found = Some(c.type_name.clone());
-                        }
-                        AlterActionKind::AlterColumnType { column: c, new_type, .. }
-                            if c.name.eq_ignore_ascii_case(column) =>
-                        {
-                            found = Some(new_type.clone());
-                        }
-                        AlterActionKind::DropColumn { name: c, .. } if c.name.eq_ignore_ascii_case(column) => {
-                            found = None;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
         }
     }
-    found
+    utc
+}
+
+fn type_text(t: &TypeName) -> &str {
+    if t.text.is_empty() {
+        t.name.as_str()
+    } else {
+        t.text.as_str()
+    }
 }
 
 impl Rule for AlterColumnTypeRewritesTable {
@@ -124,32 +117,60 @@ impl Rule for AlterColumnTypeRewritesTable {
         for (o, name, a) in cx.alters_of_existing_tables() {
             let AlterActionKind::AlterColumnType { column, new_type, using, .. } = &a.kind else { continue };
             let plain = trivial_using(using.as_ref(), &column.name);
-            if plain {
-                match known_type(cx, name, &column.name, o.index) {
-                    Some(old) if coercible(&old, new_type) => continue,
-                    Some(_) => {}
-                    None if new_type.name == "text" && !new_type.array => continue,
-                    None if new_type.name == "varchar" && new_type.modifiers.is_empty() && !new_type.array => continue,
-                    None => {}
+            let old = cx.fcx.catalog_before(o.index).column(name, &column.name).map(|c| c.type_name.clone());
+            let ty = type_text(new_type);
+            let target = format!("{}.{}", name.display(), column.name);
+            let span = if new_type.span.is_empty() { a.span } else { new_type.span };
+            let (message, help) = match (&old, plain) {
+                (Some(old), true) if coercible(old, new_type) => continue,
+                (Some(old), true)
+                    if old.name == "timestamp"
+                        && new_type.name == "timestamptz"
+                        && old.array == new_type.array
+                        && cx.fcx.settings.pg_version.at_least(12) =>
+                {
+                    if session_time_zone_utc(cx, o.index) {
+                        continue;
+                    }
+                    (
+                        format!(
+                            "changing `{target}` from `{}` to `{ty}` rewrites the whole table under an ACCESS \
+                             EXCLUSIVE lock unless the session time zone is UTC",
+                            type_text(old)
+                        ),
+                        "run `SET timezone = 'UTC';` before it: PostgreSQL 12+ then skips the table rewrite (its \
+                         indexes are still rebuilt)",
+                    )
                 }
-            }
-            let ty = if new_type.text.is_empty() { new_type.name.as_str() } else { new_type.text.as_str() };
-            let why = if plain { "" } else { " (the USING expression computes every value anew)" };
-            let d = out.report(
-                o.stmt,
-                if new_type.span.is_empty() { a.span } else { new_type.span },
-                format!(
-                    "changing `{}.{}` to `{ty}` rewrites the whole table and rebuilds its indexes under an \
-                     ACCESS EXCLUSIVE lock{why}, unless the change is binary coercible",
-                    name.display(),
-                    column.name
+                (Some(old), _) => (
+                    format!(
+                        "changing `{target}` from `{}` to `{ty}` rewrites the whole table and rebuilds its indexes \
+                         under an ACCESS EXCLUSIVE lock{}",
+                        type_text(old),
+                        if plain { "" } else { " (the USING expression computes every value anew)" }
+                    ),
+                    "add a new column with the new type, backfill it in batches and switch over",
                 ),
-            );
-            d.help = Some(
-                "add a new column with the new type, backfill it in batches and switch over, or make sure \
-                 the change is binary coercible (e.g. a longer varchar, varchar to text)"
-                    .into(),
-            );
+                (None, true)
+                    if !new_type.array
+                        && (new_type.name == "text"
+                            || (new_type.name == "varchar" && new_type.modifiers.is_empty())) =>
+                {
+                    continue
+                }
+                (None, _) => (
+                    format!(
+                        "changing `{target}` to `{ty}` rewrites the whole table and rebuilds its indexes under an \
+                         ACCESS EXCLUSIVE lock{}, unless the change is binary coercible (the column's current type \
+                         is not declared by any earlier migration)",
+                        if plain { "" } else { " (the USING expression computes every value anew)" }
+                    ),
+                    "add a new column with the new type, backfill it in batches and switch over, or make sure \
+                     the change is binary coercible (e.g. a longer varchar, varchar to text)",
+                ),
+            };
+            let d = out.report(o.stmt, span, message);
+            d.help = Some(help.into());
         }
     }
 }

@@ -67,8 +67,8 @@ impl Rule for BeginInsideTransaction {
                                 )
                             } else {
                                 format!(
-                                    "`{verb}` inside the transaction the migration tool opens (assume_in_transaction) \
-                                     is ignored: the next `COMMIT` ends the tool's transaction early"
+                                    "`{verb}` is ignored: {} and the next `COMMIT` ends that transaction early",
+                                    cx.fcx.tool_transaction_reason()
                                 )
                             };
                             let d = out.report(s.stmt, s.stmt.span, message);

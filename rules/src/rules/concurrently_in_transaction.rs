@@ -61,13 +61,20 @@ impl Rule for ConcurrentlyInTransaction {
                 _ => continue,
             };
             let span = cx.word_in(o.stmt, "concurrently").unwrap_or(o.stmt.span);
-            let why = if o.ctx.explicit_transaction {
-                "after an explicit BEGIN"
+            let (why, help) = if o.ctx.explicit_transaction {
+                (
+                    "this one runs after an explicit BEGIN".to_string(),
+                    "run it after the COMMIT, outside the transaction block",
+                )
             } else {
-                "and this file runs inside a transaction (assume_in_transaction)"
+                (cx.fcx.tool_transaction_reason(), cx.fcx.no_transaction_hint())
             };
-            let d = out.report(o.stmt, span, format!("`{what}` cannot run inside a transaction block, {why}"));
-            d.help = Some("move it to a migration that runs without a transaction".into());
+            let d = out.report(
+                o.stmt,
+                span,
+                format!("`{what}` cannot run inside a transaction block, and {why}: the deploy fails here"),
+            );
+            d.help = Some(help.into());
         }
     }
 }

@@ -27,6 +27,7 @@ rules! {
     alter_table_set_rewrites_table::AlterTableSetRewritesTable,
     detach_partition_non_concurrently::DetachPartitionNonConcurrently,
     vacuum_full_or_cluster::VacuumFullOrCluster,
+    foreign_key_without_index::ForeignKeyWithoutIndex,
     // (section: postgres-locking)
     // Rules shared by both dialects: destructive, compatibility, idempotency, data changes.
     drop_column::DropColumn,

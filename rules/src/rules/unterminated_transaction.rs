@@ -42,10 +42,11 @@ impl Rule for UnterminatedTransaction {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         // When the tool wraps the file in its own transaction, its final COMMIT closes this one.
-        if cx.fcx.settings.assume_in_transaction {
+        let Some(i) = cx.fcx.unterminated_begin else { return };
+        if cx.fcx.at(i).tool_transaction {
             return;
         }
-        let Some(stmt) = cx.fcx.unterminated_begin.and_then(|i| cx.file.statements.get(i)) else { return };
+        let Some(stmt) = cx.file.statements.get(i) else { return };
         let d = out.report(
             stmt,
             stmt.span,

@@ -1,0 +1,142 @@
+//! Linting a migration history: every file is parsed, the up migrations are replayed in apply
+//! order into a [`Catalog`], and the files asked for are linted against the schema the earlier
+//! migrations left (and the schema at the end of the history).
+
+use crate::lint::{lint_in_context, FileLint, LintConfig};
+use rayon::prelude::*;
+use sluice_core::catalog::{Catalog, Origin};
+use sluice_core::framework::{self, Direction, FileLayout, FileRole, Framework, MigrationEntry};
+use sluice_core::{parse_file, Diagnostic, FileContext, History, ParsedFile, SourceText};
+use std::sync::Arc;
+
+/// One file of a migration history, in apply order.
+pub struct MigrationInput<'a> {
+    /// The path shown in messages.
+    pub path: String,
+    pub bytes: &'a [u8],
+    /// The file as its migration tool sees it; `None` for one plain up migration.
+    pub entry: Option<MigrationEntry>,
+    /// Flyway's `<file>.sql.conf` or Diesel's `metadata.toml`, when present.
+    pub sidecar: Option<String>,
+    /// Lint and report this file (otherwise it is only replayed).
+    pub report: bool,
+    /// Not applied yet where the migrations run (a new file of the change set): objects it creates
+    /// are new and empty.
+    pub pending: bool,
+    pub config: &'a LintConfig,
+}
+
+struct Prepared {
+    text: String,
+    had_bom: bool,
+    invalid: Option<Diagnostic>,
+    parsed: ParsedFile,
+    layout: Option<FileLayout>,
+}
+
+fn prepare(input: &MigrationInput<'_>, framework: Framework) -> Prepared {
+    let dialect = input.config.settings.dialect;
+    let (text, had_bom, invalid) = match SourceText::decode(input.bytes) {
+        Ok(src) => (src.text, src.had_bom, None),
+        Err(e) => {
+            // The invalid-utf8 diagnostic comes from the single-file path.
+            let lint = crate::lint::lint_bytes(input.bytes, input.config);
+            (e.lossy, false, lint.diagnostics.into_iter().next())
+        }
+    };
+    let parsed = parse_file(&text, dialect);
+    let layout =
+        input.entry.as_ref().map(|e| framework::layout_for(framework, e, &text, input.sidecar.as_deref(), dialect));
+    Prepared { text, had_bom, invalid, parsed, layout }
+}
+
+/// Replays the up sections of a parsed file into `catalog`.
+fn replay(catalog: &mut Catalog, p: &Prepared, role: Option<FileRole>, origin: &Origin) {
+    if role == Some(FileRole::Down) || p.invalid.is_some() {
+        return;
+    }
+    for stmt in p.parsed.statements.iter().filter(|s| s.is_parsed()) {
+        let up =
+            p.layout.as_ref().and_then(|l| l.section_at(stmt.span.start)).is_none_or(|s| s.direction == Direction::Up);
+        if up {
+            for op in &stmt.ops {
+                catalog.apply(op, origin);
+            }
+        }
+    }
+}
+
+/// A history parsed and replayed once: any of its files can then be linted, with its text as on
+/// disk or edited (while fixing, or an editor's unsaved buffer).
+pub struct PreparedHistory<'a> {
+    inputs: &'a [MigrationInput<'a>],
+    framework: Framework,
+    prepared: Vec<Prepared>,
+    /// The schema before each reported file.
+    before: Vec<Option<Catalog>>,
+    end: Catalog,
+}
+
+impl<'a> PreparedHistory<'a> {
+    /// Parses every input (in parallel) and replays the up migrations in order.
+    pub fn new(inputs: &'a [MigrationInput<'a>], framework: Framework) -> Self {
+        let prepared: Vec<Prepared> = inputs.par_iter().map(|i| prepare(i, framework)).collect();
+        let dialect = inputs.first().map(|i| i.config.settings.dialect).unwrap_or_default();
+        let mut catalog = Catalog::new(dialect);
+        let mut before = Vec::with_capacity(inputs.len());
+        for (input, p) in inputs.iter().zip(&prepared) {
+            before.push(input.report.then(|| catalog.clone()));
+            let origin = Origin { file: Some(Arc::from(input.path.as_str())), pending: input.pending };
+            replay(&mut catalog, p, input.entry.as_ref().map(|e| e.role), &origin);
+        }
+        PreparedHistory { inputs, framework, prepared, before, end: catalog }
+    }
+
+    pub fn framework(&self) -> Framework {
+        self.framework
+    }
+
+    /// Lints input `index` as it is on disk; `None` unless the input was marked `report`.
+    pub fn lint(&self, index: usize) -> Option<FileLint> {
+        let (input, p) = (self.inputs.get(index)?, self.prepared.get(index)?);
+        let before = self.before.get(index)?.as_ref()?;
+        if let Some(d) = &p.invalid {
+            return Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics: vec![d.clone()] });
+        }
+        let diagnostics = self.lint_parsed(input, &p.parsed, p.layout.as_ref(), before);
+        Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics })
+    }
+
+    /// Lints `text` in place of input `index` (which must be marked `report`).
+    pub fn lint_text(&self, index: usize, text: &str) -> Vec<Diagnostic> {
+        let Some(input) = self.inputs.get(index) else { return Vec::new() };
+        let Some(before) = self.before.get(index).and_then(|b| b.as_ref()) else { return Vec::new() };
+        let parsed = parse_file(text, input.config.settings.dialect);
+        let dialect = input.config.settings.dialect;
+        let layout = input
+            .entry
+            .as_ref()
+            .map(|e| framework::layout_for(self.framework, e, text, input.sidecar.as_deref(), dialect));
+        self.lint_parsed(input, &parsed, layout.as_ref(), before)
+    }
+
+    fn lint_parsed(
+        &self,
+        input: &MigrationInput<'_>,
+        parsed: &ParsedFile,
+        layout: Option<&FileLayout>,
+        before: &Catalog,
+    ) -> Vec<Diagnostic> {
+        let history =
+            History { before: Some(before), end: Some(&self.end), framework: self.framework, layout, pending: true };
+        let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
+        lint_in_context(parsed, &fcx, input.config)
+    }
+}
+
+/// Lints the files of one migration history. `inputs` are in apply order; the result has one
+/// entry per input, `Some` for the inputs with `report` set.
+pub fn lint_history(inputs: &[MigrationInput<'_>], framework: Framework) -> Vec<Option<FileLint>> {
+    let h = PreparedHistory::new(inputs, framework);
+    (0..inputs.len()).into_par_iter().map(|i| h.lint(i)).collect()
+}
