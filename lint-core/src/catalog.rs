@@ -78,7 +78,7 @@ pub struct Table {
     /// False when the columns cannot be known (`CREATE TABLE ... AS SELECT`, `LIKE`).
     pub columns_known: bool,
     pub constraints: Vec<TableConstraint>,
-    /// MySQL table default character set (`CONVERT TO CHARACTER SET`).
+    /// MySQL table default character set (`DEFAULT CHARSET=` of CREATE TABLE, `CONVERT TO CHARACTER SET`).
     pub charset: Option<String>,
     pub origin: Origin,
     /// No migration of the history creates the table: it was first seen being altered or
@@ -277,7 +277,16 @@ impl Catalog {
     /// describes them fully, and otherwise left unknown (rules then fall back to caution).
     pub fn apply(&mut self, op: &Op, origin: &Origin) {
         match op {
-            Op::CreateTable { name, if_not_exists, temporary: _, columns, constraints, as_select, partition_of } => {
+            Op::CreateTable {
+                name,
+                if_not_exists,
+                temporary: _,
+                columns,
+                constraints,
+                as_select,
+                partition_of,
+                charset,
+            } => {
                 let key = self.key(name);
                 if *if_not_exists && self.tables.contains_key(&key) {
                     return;
@@ -288,7 +297,7 @@ impl Catalog {
                     columns: Vec::new(),
                     columns_known: !as_select,
                     constraints: Vec::new(),
-                    charset: None,
+                    charset: charset.clone(),
                     origin: origin.clone(),
                     stub: false,
                 };
@@ -472,7 +481,7 @@ impl Catalog {
     fn add_column(&mut self, key: &str, c: &ColumnDef, origin: &Origin) {
         let column = Column {
             name: c.name.name.clone(),
-            type_name: c.type_name.clone(),
+            type_name: storage_type(&c.type_name),
             not_null: c.not_null || c.primary_key,
             default: c.default.as_ref().filter(|d| !d.is_null).map(|d| d.text.clone()),
             identity: c.identity,
@@ -810,6 +819,18 @@ impl Catalog {
             self.indexes.insert(nk, Arc::new(idx));
         }
     }
+}
+
+/// The type a column is stored with: PostgreSQL's `serial` family are integers with a sequence
+/// default.
+fn storage_type(t: &TypeName) -> TypeName {
+    let (name, text) = match t.name.as_str() {
+        "serial" | "serial4" => ("int4", "integer"),
+        "bigserial" | "serial8" => ("int8", "bigint"),
+        "smallserial" | "serial2" => ("int2", "smallint"),
+        _ => return t.clone(),
+    };
+    TypeName { name: name.into(), text: text.into(), ..t.clone() }
 }
 
 fn index_columns(columns: &[IndexColumn]) -> Vec<Option<String>> {
