@@ -391,6 +391,9 @@ pub enum Op {
         as_select: bool,
         /// `PARTITION OF parent` (PostgreSQL).
         partition_of: Option<QualifiedName>,
+        /// MySQL table default character set (`DEFAULT CHARSET=`, or the one a `COLLATE=` names),
+        /// lower case.
+        charset: Option<String>,
     },
     AlterTable {
         name: QualifiedName,

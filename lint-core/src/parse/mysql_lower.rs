@@ -1007,6 +1007,11 @@ fn column_def(
                 type_name.charset = name_parts(cs).last().map(|s| s.to_ascii_lowercase());
                 col.type_name.charset = type_name.charset.clone();
             }
+            // A collation names its character set (`utf8mb4_bin`); an explicit CHARACTER SET wins.
+            sq::ColumnOption::Collation(c) if col.type_name.charset.is_none() => {
+                type_name.charset = name_parts(c).last().map(|s| charset_of_collation(s));
+                col.type_name.charset = type_name.charset.clone();
+            }
             _ => {}
         }
     }
@@ -1154,6 +1159,10 @@ fn create_table(ct: &sq::CreateTable, cx: &LowerCx) -> Op {
         })
         .collect();
 
+    let after_body = match body_from {
+        b if body.is_empty() => toks.get(b..).unwrap_or(&[]),
+        b => toks.get(matching(cx, &toks, b) + 1..).unwrap_or(&[]),
+    };
     Op::CreateTable {
         name,
         if_not_exists: ct.if_not_exists,
@@ -1162,6 +1171,49 @@ fn create_table(ct: &sq::CreateTable, cx: &LowerCx) -> Op {
         constraints,
         as_select: ct.query.is_some() || ct.like.is_some(),
         partition_of: None,
+        charset: table_charset(cx, after_body),
+    }
+}
+
+/// The table default character set among the table options after the column list:
+/// `[DEFAULT] CHARACTER SET [=] x`, `[DEFAULT] CHARSET [=] x`, else the one a
+/// `[DEFAULT] COLLATE [=] x` names. Stops at `AS`/`SELECT`/`PARTITION`, where options end.
+fn table_charset(cx: &LowerCx, toks: &[Token]) -> Option<String> {
+    let mut from_collation = None;
+    let value_after = |i: usize| {
+        let mut j = i + 1;
+        if toks.get(j).is_some_and(|t| t.is_punct(cx.text, '=')) {
+            j += 1;
+        }
+        toks.get(j)
+            .filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent | TokenKind::String))
+            .map(|t| ident_value(t, cx.text, Dialect::MySql).trim_matches('\'').to_ascii_lowercase())
+    };
+    for (i, t) in toks.iter().enumerate() {
+        if ["as", "select", "partition", "like"].iter().any(|w| t.is_word(cx.text, w)) {
+            break;
+        }
+        let next_is_set = toks.get(i + 1).is_some_and(|n| n.is_word(cx.text, "set"));
+        if t.is_word(cx.text, "charset") {
+            return value_after(i);
+        }
+        if t.is_word(cx.text, "character") && next_is_set {
+            return value_after(i + 1);
+        }
+        if t.is_word(cx.text, "collate") && from_collation.is_none() {
+            from_collation = value_after(i).map(|c| charset_of_collation(&c));
+        }
+    }
+    from_collation
+}
+
+/// The character set a collation belongs to: the part before the first `_` (`utf8mb4_0900_ai_ci`
+/// is a utf8mb4 collation, `binary` is the binary one).
+fn charset_of_collation(collation: &str) -> String {
+    let c = collation.to_ascii_lowercase();
+    match c.split_once('_') {
+        Some((cs, _)) => cs.to_string(),
+        None => c,
     }
 }
 
@@ -1884,6 +1936,28 @@ mod tests {
             assert_eq!(*if_exists, ie);
         }
         assert_eq!(s(src, a[2].span), "DROP COLUMN IF EXISTS c");
+    }
+
+    #[test]
+    fn create_table_default_charset_and_collations() {
+        let charset = |src: &str| match ops(src).first() {
+            Some(Op::CreateTable { charset, .. }) => charset.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(charset("CREATE TABLE t (a INT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;"), Some("utf8mb4".into()));
+        assert_eq!(charset("CREATE TABLE t (a INT) CHARACTER SET = latin1 COLLATE latin1_bin"), Some("latin1".into()));
+        assert_eq!(charset("CREATE TABLE t (a INT) DEFAULT COLLATE=utf8mb3_general_ci"), Some("utf8mb3".into()));
+        // A column's own CHARACTER SET / COLLATE is not the table's.
+        assert_eq!(charset("CREATE TABLE t (a VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB"), None);
+        let Some(Op::CreateTable { columns, .. }) =
+            ops("CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_bin, b VARCHAR(5) CHARACTER SET latin1 COLLATE latin1_bin)")
+                .into_iter()
+                .next()
+        else {
+            panic!()
+        };
+        assert_eq!(columns[0].type_name.charset.as_deref(), Some("utf8mb4"));
+        assert_eq!(columns[1].type_name.charset.as_deref(), Some("latin1"));
     }
 
     #[test]

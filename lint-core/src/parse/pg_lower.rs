@@ -992,6 +992,7 @@ impl<'c, 'a> L<'c, 'a> {
             constraints,
             as_select,
             partition_of,
+            charset: None,
         }
     }
 
@@ -1014,6 +1015,7 @@ impl<'c, 'a> L<'c, 'a> {
             constraints: Vec::new(),
             as_select: true,
             partition_of: None,
+            charset: None,
         }
     }
 
@@ -1032,6 +1034,7 @@ impl<'c, 'a> L<'c, 'a> {
                 constraints: Vec::new(),
                 as_select: true,
                 partition_of: None,
+                charset: None,
             };
         }
         let table = s.from_clause.first().and_then(inner).and_then(|n| match n {
@@ -1469,7 +1472,7 @@ mod tests {
     #[test]
     fn create_table_columns_and_constraints() {
         let src = "CREATE TABLE IF NOT EXISTS s.t (\n  id bigserial PRIMARY KEY,\n  a varchar(20) NOT NULL DEFAULT 'x' COLLATE \"C\",\n  b int REFERENCES o(id),\n  c numeric(10,2)[] CHECK (c > 0),\n  d int GENERATED ALWAYS AS IDENTITY,\n  e text GENERATED ALWAYS AS (lower(a)) STORED,\n  CONSTRAINT ck CHECK (a <> ''),\n  UNIQUE (a, b),\n  FOREIGN KEY (b, d) REFERENCES s.o (x, y)\n);";
-        let Op::CreateTable { name, if_not_exists, temporary, columns, constraints, as_select, partition_of } =
+        let Op::CreateTable { name, if_not_exists, temporary, columns, constraints, as_select, partition_of, .. } =
             one(src)
         else {
             panic!()
