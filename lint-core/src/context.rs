@@ -136,7 +136,8 @@ impl FileContext {
             }
             out.push(state.clone());
             catalogs.push(catalog.clone());
-            for op in &stmt.ops {
+            // Function bodies run when the function is called, not now.
+            for op in stmt.ops_run_now() {
                 catalog.apply(op, &origin);
                 match op {
                     Op::Transaction(TransactionOp::Begin) => {
@@ -178,7 +179,7 @@ impl FileContext {
             }
             if in_tx
                 && state.holds_strong_lock_since.is_none()
-                && takes_strong_lock(&stmt.ops, &created, i, catalogs.last())
+                && takes_strong_lock(stmt.ops_run_now(), &created, i, catalogs.last())
             {
                 state.holds_strong_lock_since = Some(i);
             }
@@ -281,12 +282,17 @@ fn tool_name(f: Framework) -> &'static str {
 }
 
 /// ALTER TABLE / DROP / TRUNCATE on a table that existed before this file.
-fn takes_strong_lock(ops: &[Op], created: &[(QualifiedName, usize)], i: usize, before: Option<&Catalog>) -> bool {
+fn takes_strong_lock<'o>(
+    ops: impl IntoIterator<Item = &'o Op>,
+    created: &[(QualifiedName, usize)],
+    i: usize,
+    before: Option<&Catalog>,
+) -> bool {
     let pre_existing = |n: &QualifiedName| {
         !created.iter().any(|(c, ci)| *ci < i && c.same_object(n))
             && !before.and_then(|c| c.table(n)).is_some_and(|t| t.origin.pending)
     };
-    ops.iter().any(|op| match op {
+    ops.into_iter().any(|op| match op {
         Op::AlterTable { name, .. } => pre_existing(name),
         Op::Truncate { tables, .. } => tables.iter().any(pre_existing),
         Op::RenameTable { from, .. } => pre_existing(from),

@@ -136,6 +136,8 @@ pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig
         rule.check(&cx, &mut reporter);
         for mut d in reporter.diagnostics {
             d.severity = severity;
+            // No fix edits a DO block or function body; findings in a function body say when it runs.
+            file.qualify_embedded_finding(&mut d);
             found.push(d);
         }
     }

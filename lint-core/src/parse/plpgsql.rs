@@ -132,23 +132,33 @@ impl ParsedFile {
             .iter()
             .filter(|e| e.kind == EmbeddedKind::FunctionBody)
             .rfind(|e| e.span.start < d.span.end && d.span.end <= e.span.end);
-        let edits_body = d
+        let body_edits: Vec<&str> = d
             .fix
-            .as_ref()
-            .is_some_and(|f| f.edits.iter().any(|edit| stmt.embedded.iter().any(|e| overlaps(e.span, edit.span))));
-        if edits_body || function.is_some() {
+            .iter()
+            .flat_map(|f| &f.edits)
+            .filter(|edit| stmt.embedded.iter().any(|e| overlaps(e.span, edit.span)))
+            .map(|edit| edit.replacement.as_str())
+            .collect();
+        let adds_concurrently = body_edits.iter().any(|r| r.to_ascii_uppercase().contains("CONCURRENTLY"));
+        if !body_edits.is_empty() || function.is_some() {
             d.fix = None;
+        }
+        let mut notes = Vec::new();
+        if adds_concurrently {
+            notes.push(
+                "`CONCURRENTLY` is refused inside a DO block or function: the statement must move out of the body"
+                    .to_string(),
+            );
         }
         if let Some(e) = function {
             let name = e.function.as_deref().unwrap_or("the function");
-            let note = format!(
+            notes.push(format!(
                 "this statement is in the body of `{name}`: it runs each time the function is called, \
                  not when this migration runs"
-            );
-            d.help = Some(match d.help.take() {
-                Some(h) => format!("{h}; {note}"),
-                None => note,
-            });
+            ));
+        }
+        if !notes.is_empty() {
+            d.help = Some(d.help.take().into_iter().chain(notes).collect::<Vec<_>>().join("; "));
         }
     }
 }
@@ -892,6 +902,19 @@ mod tests {
         let later = stmt.ops.iter().position(|op| matches!(op, Op::Drop { names, .. } if names[0].name == "later"));
         assert!(later.is_some_and(|i| stmt.op_runs_later(i)));
         assert_eq!(table_of(&stmt.ops[later.unwrap()]).span.slice(src), "later");
+    }
+
+    #[test]
+    fn function_bodies_do_not_change_the_file_context() {
+        let src = "CREATE FUNCTION f() RETURNS void AS $$ BEGIN SET lock_timeout = '1s'; CREATE TABLE t (id int); END $$ \
+                   LANGUAGE plpgsql;\nDO $$ BEGIN SET statement_timeout = '1min'; END $$;\nALTER TABLE t ADD COLUMN a int;";
+        let file = parse_file(src, Dialect::Postgres);
+        let fcx = crate::FileContext::analyze(&file, &crate::Settings::default());
+        let alter = fcx.at(2);
+        assert!(!alter.lock_timeout_set, "the function's SET runs when it is called");
+        assert!(alter.statement_timeout_set, "a DO block runs now");
+        let Op::AlterTable { name, .. } = &file.statements[2].ops[0] else { panic!("{:?}", file.statements[2]) };
+        assert!(!fcx.created_before(name, 2), "the function's CREATE TABLE runs when it is called");
     }
 
     #[test]

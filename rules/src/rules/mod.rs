@@ -14,6 +14,7 @@ rules! {
     // PostgreSQL locking and transaction rules.
     create_index_non_concurrently::CreateIndexNonConcurrently,
     concurrently_in_transaction::ConcurrentlyInTransaction,
+    concurrently_in_do_block::ConcurrentlyInFunctionOrDoBlock,
     ddl_without_lock_timeout::DdlWithoutLockTimeout,
     drop_index_non_concurrently::DropIndexNonConcurrently,
     reindex_non_concurrently::ReindexNonConcurrently,
