@@ -4,6 +4,7 @@ mod changed;
 mod explain_sql;
 mod lint_cmd;
 mod output;
+mod trace_cmd;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ enum Command {
     },
     /// Explain what each statement of a migration locks, scans and rewrites on the target server.
     ExplainSql(explain_sql::ExplainSqlArgs),
+    /// Apply migrations to a real PostgreSQL server and measure locks, rewrites and blocked traffic.
+    Trace(trace_cmd::TraceArgs),
     /// Run the language server on standard input and output (for editors).
     Lsp {
         /// Accepted for editors that pass it; standard input and output are always used.
@@ -178,6 +181,7 @@ fn main() -> ExitCode {
         }
         Command::ExplainSql(args) => explain_sql::run(&args),
         Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
+        Command::Trace(args) => trace_cmd::run(&args),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
             Some(meta) => {
                 print!("{}", output::explain(meta));

@@ -334,8 +334,10 @@ impl Tracer<'_> {
                 let rel = after.get(&oid).or_else(|| before.get(&oid))?;
                 (rel.name.clone(), rel.kind.to_string(), self.pre_relations.contains(&oid))
             }
+            // Transient row types of a rewrite's temporary heap are gone by now (`???`).
             LockObject::Type(oid) => {
-                (type_name.unwrap_or_else(|| oid.to_string()), "type".into(), self.pre_types.contains(&oid))
+                let name = type_name.filter(|n| n != "???")?;
+                (name, "type".into(), self.pre_types.contains(&oid))
             }
         };
         Some(LockReport { object: name, kind, mode: mode.name().to_string(), pre_existing: pre, held_ms: None })
@@ -353,6 +355,19 @@ impl Tracer<'_> {
                 })
             })
             .collect();
+        // An index rebuilt by a table rewrite gets a new oid under the same name.
+        for (oid, b) in before {
+            if after.contains_key(oid) || !b.kind.contains("index") {
+                continue;
+            }
+            if after.values().any(|a| a.name == b.name && a.kind == b.kind) {
+                out.push(RewriteReport {
+                    object: b.name.clone(),
+                    kind: b.kind.to_string(),
+                    pre_existing: self.pre_relations.contains(oid),
+                });
+            }
+        }
         out.sort_by(|a, b| a.object.cmp(&b.object));
         out
     }

@@ -108,6 +108,8 @@ pub struct TableTraffic {
     pub max_wait_ms: f64,
     /// The migration statement (`path:line`) running when the longest wait started.
     pub max_wait_during: Option<String>,
+    /// The first error a workload statement on the table got (timeouts included).
+    pub first_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

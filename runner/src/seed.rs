@@ -28,6 +28,8 @@ pub struct Column {
     pub server_filled: bool,
     pub foreign_key: bool,
     pub enum_labels: Vec<String>,
+    /// For a single-column foreign key: a subquery giving an existing referenced value.
+    pub existing_reference: Option<String>,
 }
 
 /// A table to seed or to send traffic to.
@@ -63,7 +65,12 @@ pub async fn table(c: &Client, oid: u32) -> Result<Table> {
                     EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = a.attrelid AND f.contype = 'f' \
                             AND a.attnum = ANY (f.conkey)), \
                     COALESCE((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e \
-                              WHERE e.enumtypid = COALESCE(bt.oid, t.oid)), '{}') \
+                              WHERE e.enumtypid = COALESCE(bt.oid, t.oid)), '{}'), \
+                    (SELECT format('(SELECT %I FROM %I.%I ORDER BY 1 LIMIT 1)', ra.attname, rn.nspname, rc.relname) \
+                       FROM pg_constraint f JOIN pg_class rc ON rc.oid = f.confrelid \
+                       JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+                       JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = f.confkey[1] \
+                      WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND f.conkey = ARRAY[a.attnum] LIMIT 1) \
                FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
                LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype \
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -82,6 +89,7 @@ pub async fn table(c: &Client, oid: u32) -> Result<Table> {
             server_filled: r.get(5),
             foreign_key: r.get(6),
             enum_labels: r.get(7),
+            existing_reference: r.get(8),
         })
         .collect();
     let pk = c
@@ -161,18 +169,25 @@ pub fn value_expr(col: &Column) -> Option<String> {
 }
 
 /// The columns to write and their expressions (server-filled and nullable foreign-key columns
-/// are left out).
-pub fn insert_columns(t: &Table) -> (Vec<String>, Vec<String>) {
+/// are left out). With `existing_references`, single-column foreign keys take an existing
+/// referenced value instead of the series value.
+pub fn insert_columns(t: &Table, existing_references: bool) -> (Vec<String>, Vec<String>) {
     t.columns
         .iter()
         .filter(|c| !c.server_filled && !(c.foreign_key && !c.not_null))
-        .filter_map(|c| value_expr(c).map(|e| (format!("\"{}\"", c.name.replace('"', "\"\"")), e)))
+        .filter_map(|c| {
+            let e = match (&c.existing_reference, existing_references) {
+                (Some(r), true) => Some(r.clone()),
+                _ => value_expr(c),
+            };
+            e.map(|e| (format!("\"{}\"", c.name.replace('"', "\"\"")), e))
+        })
         .unzip()
 }
 
 /// `INSERT ... SELECT ... FROM <from>` with `i` bound by `from`.
-pub fn insert_sql(t: &Table, from: &str) -> String {
-    let (cols, exprs) = insert_columns(t);
+pub fn insert_sql(t: &Table, from: &str, existing_references: bool) -> String {
+    let (cols, exprs) = insert_columns(t, existing_references);
     if cols.is_empty() {
         format!("INSERT INTO {} SELECT FROM {from} ON CONFLICT DO NOTHING", t.quoted)
     } else {
@@ -216,7 +231,7 @@ pub async fn seed(c: &Client, tables: &[Table], rows: u64) -> Vec<String> {
     // Superuser only: without it foreign-key checks stay on.
     let replica = c.batch_execute("SET session_replication_role = replica").await.is_ok();
     for t in seed_order(tables) {
-        let sql = insert_sql(t, &format!("generate_series(1::bigint, {rows}::bigint) AS g(i)"));
+        let sql = insert_sql(t, &format!("generate_series(1::bigint, {rows}::bigint) AS g(i)"), false);
         if let Err(e) = c.batch_execute(&sql).await {
             problems.push(format!("seeding {} failed: {}", t.display, db_message(&e)));
             continue;
@@ -245,6 +260,7 @@ mod tests {
             server_filled: false,
             foreign_key: false,
             enum_labels: Vec::new(),
+            existing_reference: None,
         }
     }
 

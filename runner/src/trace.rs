@@ -346,6 +346,7 @@ fn attribute(report: &mut Report, windows: &[Window], outcome: &workload::Outcom
             failed: stats.failed,
             max_wait_ms: stats.max_wait_ms,
             max_wait_during: worst.and_then(|e| window_at(windows, e.start_ms)).map(|w| w.label.clone()),
+            first_error: stats.first_error.clone(),
         });
     }
     for e in &outcome.events {

@@ -33,6 +33,8 @@ pub struct Stats {
     pub statements: u64,
     pub failed: u64,
     pub max_wait_ms: f64,
+    /// The first error a statement on the table got.
+    pub first_error: Option<String>,
 }
 
 #[derive(Default)]
@@ -62,7 +64,7 @@ fn statements_for(t: &Table, n: u64) -> Vec<String> {
     }
     v.push(format!("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 100) s", t.quoted));
     // Values far above the seeded series, distinct per client statement.
-    v.push(insert_sql(t, &format!("(SELECT {}::bigint AS i) g", 1_000_000_000 + n)));
+    v.push(insert_sql(t, &format!("(SELECT {}::bigint AS i) g", 1_000_000_000 + n), true));
     if let Some(c) = t.columns.iter().find(|c| !c.server_filled).or(t.columns.first()) {
         let q = format!("\"{}\"", c.name.replace('"', "\"\""));
         v.push(format!("UPDATE {t} SET {q} = {q} WHERE ctid = (SELECT ctid FROM {t} LIMIT 1)", t = t.quoted));
@@ -88,6 +90,12 @@ pub async fn start(
             ))
             .await
             .map_err(|e| crate::Error::db("configuring a workload client", &e))?;
+        // Warm-up, not measured: the first statements of a session fill its catalog caches.
+        for (k, t) in tables.iter().enumerate() {
+            for sql in statements_for(t, (id * 1000 + k) as u64 + 9_000_000_000) {
+                let _ = client.simple_query(&sql).await;
+            }
+        }
         let tables = tables.to_vec();
         let stop = stop.clone();
         handles.push(tokio::spawn(async move {
@@ -104,6 +112,9 @@ pub async fn start(
                     let s = out.stats.entry(ti).or_default();
                     s.statements += 1;
                     s.failed += u64::from(r.is_err());
+                    if let (Err(e), None) = (&r, &s.first_error) {
+                        s.first_error = Some(crate::error::db_message(e));
+                    }
                     s.max_wait_ms = s.max_wait_ms.max(wait_ms);
                     if wait_ms >= SLOW_MS || r.is_err() {
                         let start_ms = start.duration_since(t0).as_secs_f64() * 1000.0;
@@ -134,6 +145,9 @@ impl Workload {
                         t.statements += s.statements;
                         t.failed += s.failed;
                         t.max_wait_ms = t.max_wait_ms.max(s.max_wait_ms);
+                        if t.first_error.is_none() {
+                            t.first_error = s.first_error;
+                        }
                     }
                 }
                 events.extend(r.events);

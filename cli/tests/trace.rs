@@ -1,0 +1,336 @@
+//! `sluice trace` end to end against real PostgreSQL servers the tests start themselves.
+//! Skipped (with a printed reason) only when no PostgreSQL server binaries are installed.
+
+mod common;
+
+use common::{project, stderr, stdout};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SCHEMA: &str = "CREATE TABLE t (id int PRIMARY KEY, v int, label text NOT NULL DEFAULT 'x');\n\
+                      INSERT INTO t (id, v) SELECT i, i FROM generate_series(1, 2000) i;\n";
+
+fn have_postgres() -> bool {
+    match sluice_runner::cluster::PgBinaries::find() {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
+
+fn trace(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("trace")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run sluice trace")
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(o), stderr(o)))
+}
+
+fn statements(v: &Value) -> Vec<&Value> {
+    v["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .flat_map(|m| m["statements"].as_array().expect("s"))
+        .collect()
+}
+
+fn has_lock(st: &Value, object: &str, mode: &str) -> bool {
+    st["locks"].as_array().expect("locks").iter().any(|l| l["object"] == object && l["mode"] == mode)
+}
+
+fn kinds(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn rewrite_is_detected_with_its_lock_and_hold_time() {
+    if !have_postgres() {
+        return;
+    }
+    let dir =
+        project(&[("schema.sql", SCHEMA.as_bytes()), ("m/001.sql", b"ALTER TABLE t ALTER COLUMN id TYPE bigint;\n")]);
+    let o = trace(dir.path(), &["m", "--snapshot", "schema.sql", "--workload", "0", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    let st = statements(&v)[0];
+    assert_eq!(st["observed"], "transaction");
+    assert!(has_lock(st, "public.t", "ACCESS EXCLUSIVE"), "{st}");
+    let rewrites = st["rewrites"].as_array().expect("rewrites");
+    assert!(
+        rewrites.iter().any(|r| r["object"] == "public.t" && r["kind"] == "table" && r["pre_existing"] == true),
+        "{st}"
+    );
+    assert!(rewrites.iter().any(|r| r["object"] == "public.t_pkey"), "the primary key index is rebuilt: {st}");
+    let lock = st["locks"].as_array().expect("l").iter().find(|l| l["object"] == "public.t").expect("lock");
+    assert!(lock["held_ms"].as_f64().expect("held") > 0.0);
+    // A binary-coercible change does not rewrite.
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"ALTER TABLE t ALTER COLUMN label TYPE varchar;\n"),
+    ]);
+    let o = trace(dir.path(), &["m", "--snapshot", "schema.sql", "--workload", "0", "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(statements(&v)[0]["rewrites"].as_array().map(Vec::len), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn concurrently_statement_is_traced_outside_a_transaction() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"CREATE INDEX CONCURRENTLY t_v_idx ON t (v);\nALTER TABLE t ADD COLUMN w int;\n"),
+    ]);
+    let o = trace(
+        dir.path(),
+        &["m", "--snapshot", "schema.sql", "--seed-rows", "100000", "--workload", "1", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["migrations"][0]["mode"], "per-statement");
+    let sts = statements(&v);
+    assert_eq!(sts[0]["observed"], "sampled");
+    assert!(sts[0]["error"].is_null());
+    assert!(has_lock(sts[0], "public.t", "SHARE UPDATE EXCLUSIVE"), "{}", sts[0]);
+    assert_eq!(sts[1]["observed"], "transaction");
+    assert!(has_lock(sts[1], "public.t", "ACCESS EXCLUSIVE"));
+    let w = &v["workload"][0];
+    assert_eq!(w["table"], "public.t");
+    assert!(w["statements"].as_u64().expect("n") > 0);
+}
+
+#[test]
+fn budgets_exceeded_exit_1_naming_the_statement() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"ALTER TABLE t ADD COLUMN x int;\nSELECT pg_sleep(0.6);\n"),
+    ]);
+    let o = trace(
+        dir.path(),
+        &["m", "--snapshot", "schema.sql", "--workload", "2", "--max-exclusive-ms", "200", "--max-blocked-ms", "150"],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    let exclusive = out.lines().find(|l| l.contains("error[max-exclusive-ms]")).expect(&out);
+    assert!(
+        exclusive.contains("m/001.sql:1") && exclusive.contains("public.t") && exclusive.contains("budget 200 ms"),
+        "{exclusive}"
+    );
+    let blocked = out.lines().find(|l| l.contains("error[max-blocked-ms]")).expect(&out);
+    assert!(blocked.contains("public.t") && blocked.contains("budget 150 ms"), "{blocked}");
+    // Within budget: exit 0.
+    let o = trace(dir.path(), &["m", "--snapshot", "schema.sql", "--workload", "0", "--max-exclusive-ms", "60000"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // Markdown for a pull-request comment.
+    let o = trace(
+        dir.path(),
+        &["m", "--snapshot", "schema.sql", "--workload", "0", "--format", "markdown", "--max-exclusive-ms", "1"],
+    );
+    let md = stdout(&o);
+    assert!(
+        md.starts_with("### sluice trace failed") && md.contains("| `m/001.sql:1` `ALTER TABLE t ADD COLUMN x int`"),
+        "{md}"
+    );
+}
+
+#[test]
+fn check_rerun_catches_non_idempotent_migrations() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("fails/001.sql", b"ALTER TABLE t ADD COLUMN x int;\n"),
+        ("drifts/001.sql", b"CREATE INDEX ON t (v);\n"),
+        ("ok/001.sql", b"ALTER TABLE t ADD COLUMN IF NOT EXISTS x int;\nCREATE INDEX IF NOT EXISTS t_v ON t (v);\n"),
+    ]);
+    let run = |m: &str| {
+        trace(dir.path(), &[m, "--snapshot", "schema.sql", "--workload", "0", "--check-rerun", "--format", "json"])
+    };
+    let o = run("fails");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(kinds(&v), ["rerun"]);
+    let detail = v["checks"][0]["details"][0].as_str().expect("detail");
+    assert!(detail.contains("fails/001.sql:1") && detail.contains("already exists"), "{detail}");
+    let o = run("drifts");
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert!(v["checks"][0]["details"].to_string().contains("t_v_idx1"), "{v}");
+    let o = run("ok");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(json(&o)["checks"][0]["passed"], true);
+}
+
+#[test]
+fn check_down_catches_a_destructive_rollback() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("bad/001_note.up.sql", b"ALTER TABLE t ADD COLUMN note text;\n"),
+        (
+            "bad/001_note.down.sql",
+            b"DROP TABLE t;\nCREATE TABLE t (id int PRIMARY KEY, v int, label text NOT NULL DEFAULT 'x');\n",
+        ),
+        (
+            "good/001_note.sql",
+            b"-- migrate:up\nALTER TABLE t ADD COLUMN note text;\n-- migrate:down\nALTER TABLE t DROP COLUMN note;\n",
+        ),
+    ]);
+    let run = |m: &str| {
+        trace(dir.path(), &[m, "--snapshot", "schema.sql", "--workload", "0", "--check-down", "--format", "json"])
+    };
+    let o = run("bad");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(kinds(&v), ["down"]);
+    let details = v["checks"][0]["details"].to_string();
+    assert!(details.contains("table public.t was dropped"), "{details}");
+    let o = run("good");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(json(&o)["checks"][0]["passed"], true);
+}
+
+fn cluster_dirs(tmp: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(tmp)
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("sluice-trace-")))
+        .collect()
+}
+
+#[test]
+fn a_killed_run_is_cleaned_up_by_the_next_one() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[("slow/001.sql", b"SELECT pg_sleep(60);\n"), ("quick/001.sql", b"SELECT 1;\n")]);
+    // A private temporary directory the server user can traverse.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["trace", "slow", "--workload", "0"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait for a running server and the statement in flight.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let postmaster = loop {
+        let ready = cluster_dirs(&tmp).into_iter().find_map(|d| {
+            let pidfile = std::fs::read_to_string(d.join("data/postmaster.pid")).ok()?;
+            let lines: Vec<&str> = pidfile.lines().collect();
+            (lines.get(7).map(|s| s.trim()) == Some("ready")).then(|| lines[0].trim().parse::<i32>().ok()).flatten()
+        });
+        if let Some(pid) = ready {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no cluster started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill -9");
+    let _ = child.wait();
+    assert!(kill(Pid::from_raw(postmaster), None).is_ok(), "the killed run left its server behind");
+    assert_eq!(cluster_dirs(&tmp).len(), 1);
+    let o = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["trace", "quick", "--workload", "0"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(cluster_dirs(&tmp).is_empty(), "{:?}", cluster_dirs(&tmp));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while kill(Pid::from_raw(postmaster), None).is_ok() {
+        let zombie = std::fs::read_to_string(format!("/proc/{postmaster}/stat")).is_ok_and(|s| s.contains(") Z "));
+        assert!(zombie || Instant::now() < deadline, "orphaned postmaster {postmaster} still runs");
+        if zombie {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn database_url_works_on_a_clone_and_never_prints_the_password() {
+    if !have_postgres() {
+        return;
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["trace", "x.sql", "--database-url", "postgres://app:s3cret@localhost/db?host=/nonexistent-dir"])
+        .current_dir(project(&[("x.sql", b"SELECT 1;\n")]).path())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains("s3cret") && !stdout(&o).contains("s3cret"), "{err}");
+    assert!(err.contains("app:***@"), "{err}");
+
+    let bin = sluice_runner::cluster::PgBinaries::find().expect("bin");
+    let cluster = sluice_runner::cluster::Cluster::start(&bin).expect("cluster");
+    let url = format!("postgresql://postgres@/postgres?host={}", cluster.socket_dir().display());
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let client = rt.block_on(sluice_runner::catalog::connect(&cluster.config("postgres"), "test")).expect("connect");
+    rt.block_on(client.batch_execute(SCHEMA)).expect("schema");
+    let dir = project(&[("m/001.sql", b"ALTER TABLE t ADD COLUMN y int;\n")]);
+    // Another session on the source database prevents cloning; disconnect first.
+    drop(client);
+    std::thread::sleep(Duration::from_millis(200));
+    let o = trace(dir.path(), &["m", "--database-url", &url, "--workload", "0", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["target"], "clone");
+    assert!(has_lock(statements(&v)[0], "public.t", "ACCESS EXCLUSIVE"));
+    let client = rt.block_on(sluice_runner::catalog::connect(&cluster.config("postgres"), "test")).expect("connect");
+    let left: i64 = rt
+        .block_on(client.query_one(
+            "SELECT (SELECT count(*) FROM pg_database WHERE datname LIKE 'sluice_trace_%') \
+                  + (SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'y')",
+            &[],
+        ))
+        .expect("q")
+        .get(0);
+    assert_eq!(left, 0, "the clone is dropped and the source untouched");
+
+    // In place, with a session holding a conflicting lock: a lock timeout is a finding.
+    rt.block_on(client.batch_execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")).expect("lock");
+    let o = trace(
+        dir.path(),
+        &["m", "--database-url", &url, "--in-place", "--workload", "0", "--lock-timeout", "300ms", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(kinds(&v), ["lock-timeout"]);
+    assert_eq!(v["findings"][0]["location"], "m/001.sql:1");
+    rt.block_on(client.batch_execute("ROLLBACK")).expect("rollback");
+}
