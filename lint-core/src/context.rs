@@ -19,6 +19,8 @@ pub struct Settings {
     /// The migration tool wraps every file in a transaction (sqlx, diesel, Flyway on PostgreSQL,
     /// golang-migrate with multi-statement mode, ...).
     pub assume_in_transaction: bool,
+    /// Options of individual rules (`[rules.<name>]` tables in `sluice.toml`).
+    pub rule_options: crate::config::RuleOptions,
     /// The migration tool whose conventions decide file order, up/down sections and
     /// transaction mode.
     pub framework: FrameworkSetting,

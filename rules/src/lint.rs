@@ -55,8 +55,11 @@ impl LintConfig {
                     suggestion: registry::suggest(&r.name),
                 });
             }
-            levels.insert(r.name.clone(), r.level);
+            if let Some(level) = r.level {
+                levels.insert(r.name.clone(), level);
+            }
         }
+        settings.rule_options = cfg.rule_options.clone();
         Ok(LintConfig { settings, levels })
     }
 

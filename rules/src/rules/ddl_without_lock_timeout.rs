@@ -1,3 +1,4 @@
+use super::session_timeouts::timeouts_in_force;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName, TransactionOp};
@@ -28,7 +29,10 @@ declare_rule! {
     /// ALTER TABLE orders ADD COLUMN note text;
     /// ```
     /// and retry the migration when it times out. The fix inserts the `SET` at the top of the
-    /// file (after an opening `BEGIN`, so it applies inside the transaction).
+    /// file (after an opening `BEGIN`, so it applies inside the transaction), with the budget of
+    /// `lock-timeout-too-high` (5s unless configured). `SELECT set_config('lock_timeout', ...)`
+    /// counts as setting it; `0`, `DEFAULT` and `RESET` do not. A value above the budget is
+    /// reported by `lock-timeout-too-high`.
     pub struct DdlWithoutLockTimeout {
         name: "ddl-without-lock-timeout",
         dialects: [Postgres],
@@ -91,10 +95,12 @@ impl Rule for DdlWithoutLockTimeout {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let timeouts = timeouts_in_force(cx);
         let mut flagged: Option<(usize, String, Option<&QualifiedName>)> = None;
         let mut later = 0usize;
         for o in cx.ops() {
-            if o.ctx.lock_timeout_set {
+            let set_by_call = timeouts.get(o.index).and_then(|t| t.lock).is_some_and(|t| !t.value.is_unlimited());
+            if o.ctx.lock_timeout_set || set_by_call {
                 continue;
             }
             let Some((lock, table)) = strong_lock(cx, o.op, o.index) else { continue };
@@ -143,8 +149,10 @@ impl Rule for DdlWithoutLockTimeout {
         } else {
             format!("every later write to {target} queues behind it")
         };
+        let budget = cx.fcx.settings.rule_options.lock_timeout_max;
+        let set = format!("SET lock_timeout = '{budget}';");
         d.help = Some(format!(
-            "put `SET lock_timeout = '5s';` before it and retry on timeout: while this lock request waits behind \
+            "put `{set}` before it and retry on timeout: while this lock request waits behind \
              a long-running transaction, {queue}"
         ));
 
@@ -155,14 +163,14 @@ impl Rule for DdlWithoutLockTimeout {
         });
         let first = cx.file.statements.first();
         let edit = match first {
-            _ if resets => Edit::insert(stmt.span.start, "SET lock_timeout = '5s';\n"),
+            _ if resets => Edit::insert(stmt.span.start, format!("{set}\n")),
             Some(f) if f.ops.iter().any(|op| matches!(op, Op::Transaction(TransactionOp::Begin))) => match f.terminator
             {
-                Some(t) => Edit::insert(t.end, "\nSET lock_timeout = '5s';"),
-                None => Edit::insert(f.span.end, ";\nSET lock_timeout = '5s';"),
+                Some(t) => Edit::insert(t.end, format!("\n{set}")),
+                None => Edit::insert(f.span.end, format!(";\n{set}")),
             },
-            Some(f) => Edit::insert(f.span.start, "SET lock_timeout = '5s';\n"),
-            None => Edit::insert(stmt.span.start, "SET lock_timeout = '5s';\n"),
+            Some(f) => Edit::insert(f.span.start, format!("{set}\n")),
+            None => Edit::insert(stmt.span.start, format!("{set}\n")),
         };
         d.fix = Some(Fix {
             description: "Set lock_timeout at the start of the migration".into(),

@@ -16,6 +16,8 @@ rules! {
     concurrently_in_transaction::ConcurrentlyInTransaction,
     concurrently_in_do_block::ConcurrentlyInFunctionOrDoBlock,
     ddl_without_lock_timeout::DdlWithoutLockTimeout,
+    lock_timeout_too_high::LockTimeoutTooHigh,
+    lock_held_during_later_statements::LockHeldDuringLaterStatements,
     drop_index_non_concurrently::DropIndexNonConcurrently,
     reindex_non_concurrently::ReindexNonConcurrently,
     create_index_concurrently_pg14_bug::CreateIndexConcurrentlyPg14Bug,
@@ -63,6 +65,9 @@ rules! {
     instant_ddl_on_mysql_8_0_29::InstantDdlOnMysql8029,
     // (section: mysql)
 }
+
+mod existing_locks;
+mod session_timeouts;
 
 /// Helpers for the rules' unit tests.
 #[cfg(test)]
