@@ -1,6 +1,8 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::catalog::CatalogConstraintKind;
 use sluice_core::ir::{AlterActionKind, ConstraintKind, QualifiedName};
+use sluice_core::{Applicability, Edit, Fix};
 
 declare_rule! {
     /// ## What it does
@@ -36,7 +38,7 @@ declare_rule! {
         dialects: [Postgres],
         category: Locking,
         severity: Warning,
-        fix: None,
+        fix: Safe,
     }
 }
 
@@ -100,8 +102,18 @@ impl Rule for SetNotNullScansTable {
                     }
                     AlterActionKind::SetNotNull { column } if !new_table => {
                         let col = column.name.to_lowercase();
-                        let proven =
-                            pg12 && checks.iter().any(|k| k.validated && k.table.same_object(name) && k.column == col);
+                        let known = cx.fcx.catalog_before(o.index).column(name, &column.name);
+                        // Already NOT NULL: PostgreSQL returns without scanning.
+                        if known.is_some_and(|c| c.not_null) {
+                            continue;
+                        }
+                        let proven = pg12
+                            && (checks.iter().any(|k| k.validated && k.table.same_object(name) && k.column == col)
+                                || cx
+                                    .fcx
+                                    .catalog_before(o.index)
+                                    .table(name)
+                                    .is_some_and(|t| t.has_validated_not_null_check(&column.name)));
                         if proven {
                             continue;
                         }
@@ -116,6 +128,39 @@ impl Rule for SetNotNullScansTable {
                         );
                         let c = column.span.slice(cx.text());
                         let c = if c.is_empty() { column.name.as_str() } else { c };
+                        if pg12 && actions.len() == 1 && !o.ctx.in_transaction {
+                            let written = name.span.slice(cx.text());
+                            let written = if written.is_empty() { table.as_str() } else { written };
+                            // An unvalidated check that already states the column is NOT NULL only
+                            // needs validating; otherwise add one.
+                            let pending = checks
+                                .iter()
+                                .filter(|k| !k.validated && k.table.same_object(name) && k.column == col)
+                                .find_map(|k| k.name.clone())
+                                .or_else(|| {
+                                    cx.fcx.catalog_before(o.index).table(name).and_then(|t| {
+                                        t.constraints.iter().find_map(|c| match &c.kind {
+                                            CatalogConstraintKind::Check { not_null_of: Some(n), .. }
+                                                if !c.validated && n.eq_ignore_ascii_case(&column.name) =>
+                                            {
+                                                c.name.clone()
+                                            }
+                                            _ => None,
+                                        })
+                                    })
+                                });
+                            d.fix = Some(match pending {
+                                Some(existing) => Fix {
+                                    description: format!("Validate `{existing}` first"),
+                                    applicability: Applicability::Safe,
+                                    edits: vec![Edit::insert(
+                                        o.stmt.span.start,
+                                        format!("ALTER TABLE {written} VALIDATE CONSTRAINT {existing};\n"),
+                                    )],
+                                },
+                                None => check_sequence_fix(cx, o.stmt, written, &column.name),
+                            });
+                        }
                         d.help = Some(if pg12 {
                             format!(
                                 "first add `CHECK ({c} IS NOT NULL) NOT VALID` and `VALIDATE` it in a separate \
@@ -134,5 +179,79 @@ impl Rule for SetNotNullScansTable {
             }
             checks.extend(found);
         }
+    }
+}
+
+/// Replaces `ALTER TABLE t ALTER COLUMN c SET NOT NULL` with the sequence that proves the column
+/// has no NULLs under a SHARE UPDATE EXCLUSIVE lock first. Each statement runs on its own (the file
+/// is not in a transaction), so only `VALIDATE` scans, without blocking reads or writes.
+fn check_sequence_fix(cx: &RuleContext<'_>, stmt: &sluice_core::Statement, table: &str, column: &str) -> Fix {
+    let ident = |s: &str| {
+        if s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            s.to_string()
+        } else {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        }
+    };
+    let col = ident(column);
+    let base: String = format!("{}_{}", table.rsplit('.').next().unwrap_or(table).trim_matches('"'), column)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .take(50)
+        .collect();
+    let constraint = format!("{base}_not_null");
+    let original = stmt.text(cx.text());
+    let replacement = format!(
+        "ALTER TABLE {table} ADD CONSTRAINT {constraint} CHECK ({col} IS NOT NULL) NOT VALID;\n\
+         ALTER TABLE {table} VALIDATE CONSTRAINT {constraint};\n\
+         {original};\n\
+         ALTER TABLE {table} DROP CONSTRAINT {constraint}"
+    );
+    Fix {
+        description: "Prove NOT NULL with a validated CHECK constraint first".into(),
+        applicability: Applicability::Safe,
+        edits: vec![Edit::replace(stmt.span, replacement)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{lint_history, MigrationInput};
+    use crate::LintConfig;
+    use sluice_core::framework::Framework;
+
+    fn findings(earlier: &str, later: &str) -> usize {
+        let config = LintConfig::default();
+        let input = |path: &str, text: &'static str, report| MigrationInput {
+            path: path.into(),
+            bytes: text.as_bytes(),
+            entry: None,
+            sidecar: None,
+            report,
+            pending: false,
+            config: &config,
+        };
+        let earlier: &'static str = Box::leak(earlier.to_string().into_boxed_str());
+        let later: &'static str = Box::leak(later.to_string().into_boxed_str());
+        let inputs = [input("1.sql", earlier, false), input("2.sql", later, true)];
+        let out = lint_history(&inputs, Framework::Plain);
+        out[1].as_ref().unwrap().diagnostics.iter().filter(|d| d.rule == "set-not-null-scans-table").count()
+    }
+
+    #[test]
+    fn a_check_validated_by_an_earlier_migration_proves_the_column() {
+        let table = "CREATE TABLE users (id int, email text);";
+        let set = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        assert_eq!(findings(table, set), 1);
+        let proven = format!(
+            "{table} ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID; \
+             ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;"
+        );
+        assert_eq!(findings(&proven, set), 0);
+        let unvalidated =
+            format!("{table} ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;");
+        assert_eq!(findings(&unvalidated, set), 1);
+        let already = "CREATE TABLE users (id int, email text NOT NULL);";
+        assert_eq!(findings(already, set), 0, "already NOT NULL: no scan");
     }
 }
