@@ -1933,13 +1933,13 @@ mod tests {
             ("CREATE TYPE c AS (a int)", ObjectKind::Type, "c", false, false),
             ("CREATE DOMAIN d AS int", ObjectKind::Type, "d", false, false),
             (
-                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'",
+                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql RETURN 1",
                 ObjectKind::Function,
                 "f",
                 false,
                 true,
             ),
-            ("CREATE PROCEDURE p() LANGUAGE sql AS 'select 1'", ObjectKind::Procedure, "p", false, false),
+            ("CREATE PROCEDURE p() LANGUAGE plpgsql AS 'begin null; end'", ObjectKind::Procedure, "p", false, false),
             (
                 "CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
                 ObjectKind::Trigger,
