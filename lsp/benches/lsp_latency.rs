@@ -85,7 +85,7 @@ async fn run() {
     let mut floor = Vec::new();
     for n in 0..40 {
         let t = Instant::now();
-        let a = sluice_lsp::analysis::analyze(text.clone(), n, Ok(config.clone()), &mut cache, &linter);
+        let a = sluice_lsp::analysis::analyze(text.clone(), n, Ok(config.clone()), &mut cache, &linter, None);
         floor.push(t.elapsed());
         assert_eq!(a.diagnostics.len(), first.len());
     }

@@ -1,6 +1,7 @@
 //! One lint of one document version: the parse, the findings, and what code actions and hover
 //! need to answer without linting again.
 
+use crate::history::SetHistory;
 use sluice_core::{Diagnostic, LineIndex, ParseCache, ParsedFile, Severity, Span};
 use sluice_rules::LintConfig;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,14 +36,17 @@ fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Parses (reusing `cache`) and lints `text`. A panic inside the parser or a rule is caught and
-/// reported as one `internal-error` diagnostic; the cache is then reset.
+/// Parses (reusing `cache`) and lints `text`: as file `index` of `history` when given (against
+/// the schema the migrations before it leave), otherwise on its own with `linter`. A panic
+/// inside the parser or a rule is caught and reported as one `internal-error` diagnostic; the
+/// cache is then reset.
 pub fn analyze(
     text: String,
     version: i32,
     config: Result<LintConfig, String>,
     cache: &mut ParseCache,
     linter: &Linter,
+    history: Option<(&SetHistory, usize)>,
 ) -> Analysis {
     let index = LineIndex::new(&text);
     let config = match config {
@@ -55,7 +59,10 @@ pub fn analyze(
     let result = catch_unwind(AssertUnwindSafe(|| {
         let src = without_bom(&text);
         let parsed = sluice_core::parse_file_cached(&src, config.settings.dialect, cache);
-        let diagnostics = linter(&parsed, &config);
+        let diagnostics = match history {
+            Some((h, index)) => h.lint(index, &src, &parsed),
+            None => linter(&parsed, &config),
+        };
         (parsed, diagnostics)
     }));
     match result {

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod analysis;
 pub mod convert;
 pub mod document;
+pub mod history;
 pub mod hover;
 pub mod server;
 

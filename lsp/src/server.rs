@@ -11,12 +11,14 @@ use crate::actions;
 use crate::analysis::{analyze, Analysis, Linter};
 use crate::convert;
 use crate::document::Document;
+use crate::history::SetHistory;
 use crate::hover;
 use sluice_core::{ColumnUnit, ParseCache, Span};
 use sluice_rules::LintConfig;
+use sluice_workspace::migrations::{history_root, normalize};
 use sluice_workspace::{Discovery, Overrides, CONFIG_FILE};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -59,10 +61,14 @@ struct Entry {
     is_sql: bool,
     /// Distinguishes a re-opened document from its previous life.
     open_id: u64,
+    /// The directory whose migration history this file belongs to (for files on disk).
+    root: Option<PathBuf>,
+    /// Bumped when the history before this document changed (another file of its set).
+    relint: u64,
     /// Held from parsing until the diagnostics are published.
     cache: Arc<tokio::sync::Mutex<ParseCache>>,
-    /// The latest analysis with the configuration generation it was made with.
-    analysis: Option<(u64, Arc<Analysis>)>,
+    /// The latest analysis with the key it was made for.
+    analysis: Option<(Key, Arc<Analysis>)>,
 }
 
 struct State {
@@ -78,6 +84,10 @@ struct State {
     max_file_bytes: usize,
     versioned_edits: bool,
     watch_registration: bool,
+    /// Migration histories by root; `None` for a directory that holds no migration set.
+    histories: HashMap<PathBuf, Option<Arc<SetHistory>>>,
+    /// Bumped on every history invalidation: a history loaded before it is not stored.
+    history_epoch: u64,
 }
 
 /// Identifies one lint request; it is current while all three still match.
@@ -86,6 +96,7 @@ struct Key {
     open_id: u64,
     version: i32,
     generation: u64,
+    relint: u64,
 }
 
 struct Inner {
@@ -122,7 +133,31 @@ fn uri_path(uri: &Uri) -> Option<PathBuf> {
 impl State {
     fn current_key(&self, uri: &str) -> Option<Key> {
         let e = self.docs.get(uri)?;
-        Some(Key { open_id: e.open_id, version: e.doc.version, generation: self.generation })
+        Some(Key { open_id: e.open_id, version: e.doc.version, generation: self.generation, relint: e.relint })
+    }
+
+    /// Drops the cached histories of the roots `affected` selects and marks the open documents
+    /// under them (except `except`) for re-linting. Returns the documents to re-lint.
+    fn invalidate_histories(&mut self, affected: impl Fn(&Path) -> bool, except: Option<&str>) -> Vec<String> {
+        self.history_epoch += 1;
+        self.histories.retain(|root, _| !affected(root));
+        let mut out = Vec::new();
+        for (uri, e) in &mut self.docs {
+            if e.is_sql && e.root.as_deref().is_some_and(&affected) && except != Some(uri.as_str()) {
+                e.relint += 1;
+                out.push(uri.clone());
+            }
+        }
+        out
+    }
+
+    /// The editor's text of the open documents under `root`, by normalized path.
+    fn open_texts(&self, root: &Path) -> HashMap<PathBuf, String> {
+        self.docs
+            .values()
+            .filter(|e| e.root.as_deref() == Some(root))
+            .filter_map(|e| Some((normalize(e.path.as_deref()?), e.doc.text.clone())))
+            .collect()
     }
 
     /// The lint configuration for a document, exactly as the CLI resolves it.
@@ -182,11 +217,18 @@ impl Inner {
                 Err(format!("{uri}: {} bytes, over the {max}-byte limit: not linted", e.doc.text.len()))
             } else {
                 let (text, cache, path, lsp_uri) = (e.doc.text.clone(), e.cache.clone(), e.path.clone(), e.uri.clone());
+                let history = match (e.root.clone(), path.clone()) {
+                    (Some(root), Some(path)) => Some(match st.histories.get(&root) {
+                        Some(cached) => HistorySource::Cached(cached.clone(), path),
+                        None => HistorySource::Load { open: st.open_texts(&root), root, path, epoch: st.history_epoch },
+                    }),
+                    _ => None,
+                };
                 let config = st.config_for(path.as_deref());
-                Ok((text, cache, config, lsp_uri))
+                Ok((text, cache, config, lsp_uri, history))
             }
         };
-        let (text, cache, config, lsp_uri) = match snapshot {
+        let (text, cache, config, lsp_uri, history) = match snapshot {
             Ok(s) => s,
             Err(message) => {
                 self.log(MessageType::WARNING, message).await;
@@ -201,18 +243,28 @@ impl Inner {
             }
             if let Some((generation, a)) = st.docs.get(uri).and_then(|e| e.analysis.as_ref()) {
                 // Linted (and published: the publisher held the cache lock) while we waited.
-                if *generation == key.generation && a.version == key.version {
+                if *generation == key {
                     return Some(a.clone());
                 }
             }
         }
         let linter = self.linter.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let a = analyze(text, key.version, config, &mut guard, &linter);
-            (a, guard)
+            let (set, loaded) = match history {
+                None => (None, None),
+                Some(HistorySource::Cached(h, path)) => (h.and_then(|h| Some((h.position(&path)?, h))), None),
+                Some(HistorySource::Load { open, root, path, epoch }) => {
+                    let h = SetHistory::load(&root, &open).map(Arc::new);
+                    let set = h.clone().and_then(|h| Some((h.position(&path)?, h)));
+                    (set, Some((root, epoch, h)))
+                }
+            };
+            let a =
+                analyze(text, key.version, config, &mut guard, &linter, set.as_ref().map(|(i, h)| (h.as_ref(), *i)));
+            (a, guard, loaded)
         })
         .await;
-        let (analysis, guard) = match joined {
+        let (analysis, guard, loaded) = match joined {
             Ok(r) => r,
             Err(e) => {
                 self.log(MessageType::ERROR, format!("{uri}: linting failed: {e}")).await;
@@ -229,8 +281,13 @@ impl Inner {
                 return None;
             }
             let (unit, docs_url) = (st.unit, st.docs_url.clone());
+            if let Some((root, epoch, h)) = loaded {
+                if epoch == st.history_epoch {
+                    st.histories.insert(root, h);
+                }
+            }
             if let Some(e) = st.docs.get_mut(uri) {
-                e.analysis = Some((key.generation, analysis.clone()));
+                e.analysis = Some((key, analysis.clone()));
             }
             (unit, docs_url)
         };
@@ -259,9 +316,10 @@ impl Inner {
                 if !e.is_sql {
                     return Ok(None);
                 }
-                let key = Key { open_id: e.open_id, version: e.doc.version, generation: st.generation };
-                if let Some((generation, a)) = &e.analysis {
-                    if *generation == key.generation && a.version == key.version {
+                let key =
+                    Key { open_id: e.open_id, version: e.doc.version, generation: st.generation, relint: e.relint };
+                if let Some((made_for, a)) = &e.analysis {
+                    if *made_for == key {
                         return Ok(Some(a.clone()));
                     }
                 }
@@ -279,6 +337,8 @@ impl Inner {
             let mut st = self.state();
             st.discovery = None;
             st.generation += 1;
+            st.history_epoch += 1;
+            st.histories.clear();
             st.docs.iter().filter(|(_, e)| e.is_sql).map(|(k, _)| k.clone()).collect()
         };
         for u in &uris {
@@ -286,6 +346,22 @@ impl Inner {
         }
         uris
     }
+
+    /// Invalidates histories (see [`State::invalidate_histories`]) and re-lints what they cover.
+    fn invalidate(self: &Arc<Self>, affected: impl Fn(&Path) -> bool, except: Option<&str>) {
+        let uris = self.state().invalidate_histories(affected, except);
+        for u in uris {
+            self.schedule(u);
+        }
+    }
+}
+
+/// Where the lint of a document finds its migration history.
+enum HistorySource {
+    /// Cached for the document's root (`None`: the root holds no migration set).
+    Cached(Option<Arc<SetHistory>>, PathBuf),
+    /// To be loaded with these open documents' texts; stored if `epoch` is still current.
+    Load { open: HashMap<PathBuf, String>, root: PathBuf, path: PathBuf, epoch: u64 },
 }
 
 impl Backend {
@@ -302,6 +378,8 @@ impl Backend {
             max_file_bytes: options.max_file_bytes,
             versioned_edits: false,
             watch_registration: false,
+            histories: HashMap::new(),
+            history_epoch: 0,
         };
         Backend { inner: Arc::new(Inner { client, state: Mutex::new(state), linter: options.linter, shutdown }) }
     }
@@ -389,10 +467,17 @@ impl LanguageServer for Backend {
             let inner = self.inner.clone();
             tokio::spawn(async move {
                 let options = DidChangeWatchedFilesRegistrationOptions {
-                    watchers: vec![FileSystemWatcher {
-                        glob_pattern: GlobPattern::String(format!("**/{CONFIG_FILE}")),
-                        kind: None,
-                    }],
+                    // sluice.toml, migrations and their sidecar settings (Flyway `.conf`, Diesel
+                    // `metadata.toml`).
+                    watchers: [
+                        format!("**/{CONFIG_FILE}"),
+                        "**/*.sql".into(),
+                        "**/*.conf".into(),
+                        "**/metadata.toml".into(),
+                    ]
+                    .into_iter()
+                    .map(|glob| FileSystemWatcher { glob_pattern: GlobPattern::String(glob), kind: None })
+                    .collect(),
                 };
                 let registration = Registration {
                     id: "sluice-config-watcher".into(),
@@ -417,6 +502,7 @@ impl LanguageServer for Backend {
         let key = td.uri.as_str().to_string();
         let path = uri_path(&td.uri);
         let sql = is_sql(&td.language_id, path.as_deref(), &td.uri);
+        let root = path.as_deref().filter(|_| sql).map(history_root);
         {
             let mut st = self.inner.state();
             st.next_open_id += 1;
@@ -427,12 +513,18 @@ impl LanguageServer for Backend {
                 path,
                 is_sql: sql,
                 open_id,
+                root: root.clone(),
+                relint: 0,
                 cache: Arc::new(tokio::sync::Mutex::new(ParseCache::new())),
                 analysis: None,
             };
             st.docs.insert(key.clone(), entry);
         }
         if sql {
+            // The editor's text replaces the file on disk in the history of the other files.
+            if let Some(root) = root {
+                self.inner.invalidate(|r| r == root, Some(&key));
+            }
             self.inner.schedule(key);
         } else {
             self.inner
@@ -447,23 +539,35 @@ impl LanguageServer for Backend {
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let key = params.text_document.uri.as_str().to_string();
         let version = params.text_document.version;
-        let (warnings, sql) = {
+        let (warnings, sql, others) = {
             let mut st = self.inner.state();
             let unit = st.unit;
-            match st.docs.get_mut(&key) {
-                None => (vec![format!("didChange for a document that is not open: {key}; ignored")], false),
+            let (w, sql, root) = match st.docs.get_mut(&key) {
+                None => (vec![format!("didChange for a document that is not open: {key}; ignored")], false, None),
                 Some(e) => {
                     let mut w = e.doc.apply_changes(params.content_changes, unit);
                     if version <= e.doc.version {
                         w.push(format!("{key}: version {version} does not increase (was {})", e.doc.version));
                     }
                     e.doc.version = version;
-                    (w, e.is_sql)
+                    (w, e.is_sql, e.root.clone())
                 }
-            }
+            };
+            // Other open files of the same migration set see this text in their history. The
+            // edited file itself is linted with its own text in place (no reload needed).
+            let others = match root {
+                Some(root) if st.docs.iter().any(|(u, e)| *u != key && e.root.as_ref() == Some(&root)) => {
+                    st.invalidate_histories(|r| r == root, Some(&key))
+                }
+                _ => Vec::new(),
+            };
+            (w, sql, others)
         };
         if sql {
             self.inner.schedule(key.clone());
+        }
+        for u in others {
+            self.inner.schedule(u);
         }
         for w in warnings {
             self.inner.log(MessageType::WARNING, format!("{key}: {w}")).await;
@@ -474,12 +578,28 @@ impl LanguageServer for Backend {
         if is_config_uri(&params.text_document.uri) {
             let n = self.inner.reload_config().len();
             self.inner.log(MessageType::INFO, format!("{CONFIG_FILE} saved: re-linting {n} open files")).await;
+        } else if let Some(path) = uri_path(&params.text_document.uri) {
+            // A first save can add a migration to the set; any save changes the files on disk.
+            let path = normalize(&path);
+            self.inner.invalidate(|root| path.starts_with(root), None);
         }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let key = params.text_document.uri.as_str().to_string();
-        let removed = self.inner.state().docs.remove(&key);
+        let removed = {
+            let mut st = self.inner.state();
+            let removed = st.docs.remove(&key);
+            if let Some(root) = removed.as_ref().and_then(|e| e.root.clone()) {
+                // The file on disk replaces the closed editor text in the other files' history.
+                let others = st.invalidate_histories(|r| r == root, None);
+                drop(st);
+                for u in others {
+                    self.inner.schedule(u);
+                }
+            }
+            removed
+        };
         match removed {
             Some(e) if e.is_sql => {
                 // Clear the diagnostics after any lint still publishing for this document.
@@ -500,6 +620,12 @@ impl LanguageServer for Backend {
         if params.changes.iter().any(|c| is_config_uri(&c.uri)) {
             let n = self.inner.reload_config().len();
             self.inner.log(MessageType::INFO, format!("{CONFIG_FILE} changed: re-linting {n} open files")).await;
+            return;
+        }
+        let changed: Vec<PathBuf> =
+            params.changes.iter().filter_map(|c| uri_path(&c.uri)).map(|p| normalize(&p)).collect();
+        if !changed.is_empty() {
+            self.inner.invalidate(|root| changed.iter().any(|p| p.starts_with(root)), None);
         }
     }
 

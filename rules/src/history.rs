@@ -52,12 +52,23 @@ fn prepare(input: &MigrationInput<'_>, framework: Framework) -> Prepared {
 
 /// Replays the up sections of a parsed file into `catalog`.
 fn replay(catalog: &mut Catalog, p: &Prepared, role: Option<FileRole>, origin: &Origin) {
-    if role == Some(FileRole::Down) || p.invalid.is_some() {
+    if p.invalid.is_none() {
+        replay_parsed(catalog, &p.parsed, p.layout.as_ref(), role, origin);
+    }
+}
+
+fn replay_parsed(
+    catalog: &mut Catalog,
+    parsed: &ParsedFile,
+    layout: Option<&FileLayout>,
+    role: Option<FileRole>,
+    origin: &Origin,
+) {
+    if role == Some(FileRole::Down) {
         return;
     }
-    for stmt in p.parsed.statements.iter().filter(|s| s.is_parsed()) {
-        let up =
-            p.layout.as_ref().and_then(|l| l.section_at(stmt.span.start)).is_none_or(|s| s.direction == Direction::Up);
+    for stmt in parsed.statements.iter().filter(|s| s.is_parsed()) {
+        let up = layout.and_then(|l| l.section_at(stmt.span.start)).is_none_or(|s| s.direction == Direction::Up);
         if up {
             for op in &stmt.ops {
                 catalog.apply(op, origin);
@@ -118,6 +129,39 @@ impl<'a> PreparedHistory<'a> {
             .as_ref()
             .map(|e| framework::layout_for(self.framework, e, text, input.sidecar.as_deref(), dialect));
         self.lint_parsed(input, &parsed, layout.as_ref(), before)
+    }
+
+    /// Lints `text`, already parsed as `parsed`, in place of input `index` (which must be marked
+    /// `report`). Unlike [`lint_text`](Self::lint_text), the schema at the end of the history is
+    /// replayed again with this text in place of the file's, so the result equals linting the
+    /// history with the file saved as `text`.
+    pub fn lint_edited(&self, index: usize, text: &str, parsed: &ParsedFile) -> Vec<Diagnostic> {
+        let Some(input) = self.inputs.get(index) else { return Vec::new() };
+        let Some(before) = self.before.get(index).and_then(|b| b.as_ref()) else { return Vec::new() };
+        let dialect = input.config.settings.dialect;
+        let layout = input
+            .entry
+            .as_ref()
+            .map(|e| framework::layout_for(self.framework, e, text, input.sidecar.as_deref(), dialect));
+        let mut end = before.clone();
+        for (i, (inp, p)) in self.inputs.iter().zip(&self.prepared).enumerate().skip(index) {
+            let origin = Origin { file: Some(Arc::from(inp.path.as_str())), pending: inp.pending };
+            let role = inp.entry.as_ref().map(|e| e.role);
+            if i == index {
+                replay_parsed(&mut end, parsed, layout.as_ref(), role, &origin);
+            } else {
+                replay(&mut end, p, role, &origin);
+            }
+        }
+        let history = History {
+            before: Some(before),
+            end: Some(&end),
+            framework: self.framework,
+            layout: layout.as_ref(),
+            pending: true,
+        };
+        let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
+        lint_in_context(parsed, &fcx, input.config)
     }
 
     fn lint_parsed(
