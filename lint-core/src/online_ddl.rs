@@ -17,7 +17,13 @@
 //! | DROP COLUMN | INSTANT from MySQL 8.0.29 / MariaDB 10.4, else INPLACE | INPLACE: yes | yes |
 //! | RENAME COLUMN | INSTANT from MySQL 8.0.28, else INPLACE | no | yes |
 //! | SET / DROP DEFAULT | INSTANT (INPLACE before instant DDL existed) | no | yes |
-//! | MODIFY / CHANGE (type may change) | COPY | yes | no |
+//! | MODIFY / CHANGE, old column unknown | COPY (a type change is assumed) | yes | no |
+//! | MODIFY / CHANGE extending a VARCHAR, same length-prefix size | INPLACE | no | yes |
+//! | MODIFY / CHANGE extending a VARCHAR across 255 bytes, or shortening it | COPY | yes | no |
+//! | MODIFY / CHANGE appending ENUM/SET members, same storage size | INSTANT (INPLACE before) | no | yes |
+//! | MODIFY / CHANGE removing, reordering ENUM/SET members or growing their storage | COPY | yes | no |
+//! | CHANGE renaming only | as RENAME COLUMN | no | yes |
+//! | MODIFY / CHANGE with another type or character set | COPY | yes | no |
 //! | NULL / NOT NULL change | INPLACE | yes | yes |
 //! | ADD INDEX / UNIQUE, DROP INDEX, RENAME INDEX | INPLACE | no | yes |
 //! | ADD FULLTEXT | INPLACE | the first one may (no FTS_DOC_ID) | no |
@@ -36,7 +42,11 @@
 //! Whatever the algorithm, every ALTER also needs an exclusive metadata lock briefly; that is a
 //! separate concern (`lock_wait_timeout`) and not modelled here.
 
-use crate::ir::{self, AlterAction, AlterActionKind, ColumnDef, ConstraintKind, GeneratedKind, LockClause, Volatility};
+use crate::catalog::{Column, Table};
+use crate::ir::{
+    self, AlterAction, AlterActionKind, ColumnDef, ConstraintKind, GeneratedKind, Ident, LockClause, TypeName,
+    Volatility,
+};
 use crate::version::MySqlVersion;
 use std::fmt;
 
@@ -221,6 +231,14 @@ pub fn rename_table(target: Target) -> OnlineDdl {
 /// One `ALTER TABLE` clause. `None` for clauses that are not operations (`ALGORITHM=`, `LOCK=`)
 /// and for clauses the model does not know (PostgreSQL-only actions, `Other`).
 pub fn alter_action(kind: &AlterActionKind, target: Target) -> Option<OnlineDdl> {
+    alter_action_in(kind, target, None)
+}
+
+/// One `ALTER TABLE` clause on `table`, the table as the migration history left it before the
+/// statement: a `MODIFY`/`CHANGE` is then judged against the column's old definition (see
+/// [`column_change`]). Without the table, or when the column is not known, a type change and so
+/// a table copy is assumed.
+pub fn alter_action_in(kind: &AlterActionKind, target: Target, table: Option<&Table>) -> Option<OnlineDdl> {
     use AlterActionKind as K;
     Some(match kind {
         K::AddColumn { column, .. } => add_column(column, target),
@@ -237,6 +255,13 @@ pub fn alter_action(kind: &AlterActionKind, target: Target) -> Option<OnlineDdl>
             } else {
                 OnlineDdl::inplace("renames a column in place (metadata only)")
             }
+        }
+        K::AlterColumnType { column, new_type, new_definition, rename_to, .. }
+            if table.and_then(|t| t.column(&column.name)).is_some() =>
+        {
+            let t = table?;
+            let old = t.column(&column.name)?;
+            column_change(old, t, new_type, new_definition.as_deref(), rename_to.as_ref(), target).ddl
         }
         K::AlterColumnType { new_type, new_definition, .. } => {
             let is_enum_or_set = matches!(new_type.name.as_str(), "enum" | "set");
@@ -299,6 +324,408 @@ pub fn alter_action(kind: &AlterActionKind, target: Target) -> Option<OnlineDdl>
         | K::SetOption
         | K::Other { .. } => return None,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// MODIFY / CHANGE against the column's old definition
+//
+// Facts (MySQL 8.0 Reference Manual 17.12.1 "Online DDL Operations", Column Operations; WL#6554;
+// 13.7 "Data Type Storage Requirements"; MariaDB "Setting Character Sets and Collations"):
+// * Extending a VARCHAR is in place without a rebuild (metadata only) while the number of length
+//   bytes stays the same: 0..=255 bytes need one, 256 bytes or more need two. Going from under
+//   256 bytes to 256 or more, and any decrease, need ALGORITHM=COPY. Bytes are characters times
+//   the character set's maximum width (utf8mb4 4, utf8mb3 3, latin1 and binary 1).
+// * Adding ENUM/SET members at the end of the list is instant (in place before instant DDL) as
+//   long as the storage size does not change: ENUM uses 1 byte up to 255 members, 2 above; SET
+//   uses 1, 2, 3, 4 or 8 bytes for up to 8, 16, 24, 32 or 64 members. Adding members elsewhere
+//   renumbers the stored values and, like removing members, copies the table.
+// * Renaming through CHANGE with the same type is RENAME COLUMN (instant from MySQL 8.0.28, in
+//   place before); making a column NULL or NOT NULL rebuilds the table in place; reordering with
+//   FIRST/AFTER rebuilds it in place; a DEFAULT or COMMENT change alone is metadata only; any
+//   other type or character set change copies the table.
+// * A MODIFY/CHANGE without CHARACTER SET gives a text column the table's default character set,
+//   whatever the column had before. The server default is utf8mb4 on MySQL 8.0 and MariaDB 11.6+,
+//   latin1 on MySQL 5.7 and older MariaDB (distributions may configure another one).
+
+/// The maximum number of bytes one character takes in a character set; `None` when unknown.
+pub fn max_bytes_per_char(charset: &str) -> Option<u32> {
+    Some(match normalize_charset(charset).as_str() {
+        "utf8mb4" | "utf16" | "utf16le" | "utf32" | "gb18030" => 4,
+        "utf8mb3" | "ujis" | "eucjpms" => 3,
+        "ucs2" | "gbk" | "big5" | "sjis" | "cp932" | "gb2312" | "euckr" => 2,
+        "latin1" | "latin2" | "latin5" | "latin7" | "ascii" | "binary" | "cp1250" | "cp1251" | "cp1256" | "cp1257"
+        | "cp850" | "cp852" | "cp866" | "koi8r" | "koi8u" | "greek" | "hebrew" | "armscii8" | "dec8" | "hp8"
+        | "keybcs2" | "macce" | "macroman" | "swe7" | "tis620" | "geostd8" => 1,
+        _ => return None,
+    })
+}
+
+/// `utf8` is an alias of `utf8mb3`.
+fn normalize_charset(charset: &str) -> String {
+    let c = charset.trim().to_ascii_lowercase();
+    if c == "utf8" {
+        "utf8mb3".into()
+    } else {
+        c
+    }
+}
+
+/// The character set a server uses when neither the column nor the table names one: utf8mb4 on
+/// MySQL 8.0+ and MariaDB 11.6+, latin1 before.
+pub fn server_default_charset(target: Target) -> &'static str {
+    let v = target.version;
+    if v.mysql_at_least(8, 0, 0) || v.mariadb_at_least(11, 6) {
+        "utf8mb4"
+    } else {
+        "latin1"
+    }
+}
+
+/// Where a column's character set comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CharsetSource {
+    /// Its own `CHARACTER SET` / `COLLATE` (or the type's: binary types, NATIONAL types).
+    Column,
+    /// The table's `DEFAULT CHARSET`.
+    Table,
+    /// Neither names one: the server default for the configured version is assumed.
+    ServerDefault,
+}
+
+/// A column's character set and how wide its characters can be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnCharset {
+    pub name: String,
+    /// Maximum bytes per character; `None` for a character set the model does not know.
+    pub max_bytes: Option<u32>,
+    pub source: CharsetSource,
+}
+
+impl ColumnCharset {
+    fn resolve(type_name: &TypeName, table: &Table, target: Target) -> ColumnCharset {
+        let binary =
+            matches!(type_name.name.as_str(), "varbinary" | "binary" | "tinyblob" | "blob" | "mediumblob" | "longblob");
+        let (name, source) = match (&type_name.charset, &table.charset) {
+            _ if binary => ("binary".to_string(), CharsetSource::Column),
+            (Some(c), _) => (normalize_charset(c), CharsetSource::Column),
+            (None, Some(t)) => (normalize_charset(t), CharsetSource::Table),
+            (None, None) => (server_default_charset(target).to_string(), CharsetSource::ServerDefault),
+        };
+        ColumnCharset { max_bytes: max_bytes_per_char(&name), name, source }
+    }
+
+    /// "utf8mb4 (4 bytes per character)", saying when the server default is assumed.
+    pub fn describe(&self) -> String {
+        let width = match self.max_bytes {
+            Some(1) => " (1 byte per character)".to_string(),
+            Some(n) => format!(" ({n} bytes per character)"),
+            None => String::new(),
+        };
+        match self.source {
+            CharsetSource::ServerDefault => format!(
+                "{}{width}, assumed: neither the column nor the table names a character set, so the server default applies",
+                self.name
+            ),
+            _ => format!("{}{width}", self.name),
+        }
+    }
+}
+
+/// A VARCHAR/VARBINARY length change, in characters, with the character set that turns them into
+/// bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarcharChange {
+    pub from_chars: i64,
+    pub to_chars: i64,
+    pub charset: ColumnCharset,
+}
+
+impl VarcharChange {
+    /// Maximum size in bytes of the old definition.
+    pub fn from_bytes(&self) -> i64 {
+        self.from_chars.saturating_mul(i64::from(self.charset.max_bytes.unwrap_or(1)))
+    }
+
+    /// Maximum size in bytes of the new definition.
+    pub fn to_bytes(&self) -> i64 {
+        self.to_chars.saturating_mul(i64::from(self.charset.max_bytes.unwrap_or(1)))
+    }
+
+    /// The length prefix of a VARCHAR of `bytes` bytes: 1 byte up to 255, else 2.
+    pub fn prefix_bytes(bytes: i64) -> u8 {
+        if bytes <= 255 {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// The longest length in characters that keeps a one-byte prefix.
+    pub fn one_byte_limit_chars(&self) -> i64 {
+        255 / i64::from(self.charset.max_bytes.unwrap_or(1).max(1))
+    }
+}
+
+/// An ENUM or SET member list change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberChange {
+    /// `"ENUM"` or `"SET"`.
+    pub type_keyword: &'static str,
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+}
+
+impl MemberChange {
+    /// Storage bytes per value for `members` members.
+    pub fn storage_bytes(&self, members: usize) -> u8 {
+        if self.type_keyword == "SET" {
+            match members.div_ceil(8) {
+                0 | 1 => 1,
+                n @ 2..=4 => n as u8,
+                _ => 8,
+            }
+        } else if members <= 255 {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Old members no longer in the list.
+    pub fn removed(&self) -> Vec<&str> {
+        self.old.iter().filter(|o| !self.new.contains(o)).map(String::as_str).collect()
+    }
+
+    /// The new list keeps every old member in place and only adds at the end.
+    pub fn is_append(&self) -> bool {
+        self.new.len() >= self.old.len() && self.new[..self.old.len()] == self.old[..]
+    }
+}
+
+/// One aspect of a `MODIFY`/`CHANGE` compared with the column's old definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ColumnChangeKind {
+    /// Nothing that touches the stored data changes (the same definition restated, or only its
+    /// DEFAULT / COMMENT).
+    MetadataOnly,
+    /// `CHANGE old new` with the same type.
+    Rename,
+    /// NULL becomes NOT NULL (`true`) or the reverse.
+    Nullability { to_not_null: bool },
+    /// FIRST / AFTER.
+    Reorder,
+    /// A longer VARCHAR whose length prefix keeps its size.
+    VarcharExtend(VarcharChange),
+    /// A longer VARCHAR that crosses 255 bytes: the length prefix grows from 1 to 2 bytes.
+    VarcharPrefixGrows(VarcharChange),
+    /// A shorter VARCHAR.
+    VarcharShrink(VarcharChange),
+    /// A VARCHAR length change in a character set of unknown width.
+    VarcharUnknownWidth(VarcharChange),
+    /// Members appended at the end, same storage size.
+    MembersAppended(MemberChange),
+    /// Members appended at the end, but the storage size grows.
+    MemberStorageGrows(MemberChange),
+    /// Members removed, reordered or inserted before existing ones.
+    MembersNotAppended(MemberChange),
+    /// The column's character set changes (given, or reset to the table default).
+    CharsetChange { from: String, to: String },
+    /// Another type change (`from`, `to` as written).
+    TypeChange { from: String, to: String },
+    /// AUTO_INCREMENT or a generation expression is added or removed.
+    AutoIncrementOrGenerated,
+}
+
+/// One aspect with its cost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnAspect {
+    pub kind: ColumnChangeKind,
+    pub ddl: OnlineDdl,
+}
+
+/// What a `MODIFY`/`CHANGE` does to a column the history knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnChange {
+    pub aspects: Vec<ColumnAspect>,
+    /// All aspects combined.
+    pub ddl: OnlineDdl,
+}
+
+const INTEGER_TYPES: &[&str] = &["tinyint", "smallint", "mediumint", "int", "bigint"];
+const TEXT_TYPES: &[&str] = &["char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"];
+
+/// The type with what does not change storage normalised away: integer display widths, DECIMAL's
+/// implied precision and scale.
+fn type_key(t: &TypeName) -> (String, Vec<i64>, bool, Vec<String>) {
+    let modifiers = match t.name.as_str() {
+        n if INTEGER_TYPES.contains(&n) => Vec::new(),
+        "decimal" => match t.modifiers.as_slice() {
+            [] => vec![10, 0],
+            [p] => vec![*p, 0],
+            m => m.to_vec(),
+        },
+        _ => t.modifiers.clone(),
+    };
+    (t.name.clone(), modifiers, t.unsigned, t.values.clone())
+}
+
+/// Compares `MODIFY`/`CHANGE` (the new type and definition) with the column's old state in
+/// `table` and names every aspect that changes, each with its cost on `target`.
+pub fn column_change(
+    old: &Column,
+    table: &Table,
+    new_type: &TypeName,
+    new_definition: Option<&ColumnDef>,
+    rename_to: Option<&Ident>,
+    target: Target,
+) -> ColumnChange {
+    let mut aspects = Vec::new();
+    let mut push = |kind: ColumnChangeKind, ddl: OnlineDdl| aspects.push(ColumnAspect { kind, ddl });
+    let old_type = &old.type_name;
+    let is_text = TEXT_TYPES.contains(&new_type.name.as_str()) && TEXT_TYPES.contains(&old_type.name.as_str());
+    let old_cs = ColumnCharset::resolve(old_type, table, target);
+    let new_cs = ColumnCharset::resolve(new_type, table, target);
+    let charset_changes = is_text && old_cs.name != new_cs.name;
+    let same_base = old_type.name == new_type.name && old_type.unsigned == new_type.unsigned;
+
+    if charset_changes {
+        push(
+            ColumnChangeKind::CharsetChange { from: old_cs.name.clone(), to: new_cs.name.clone() },
+            OnlineDdl::copy("changes the column's character set, which copies the table"),
+        );
+    } else if same_base && matches!(new_type.name.as_str(), "varchar" | "varbinary") {
+        let (from, to) = (old_type.modifiers.first().copied(), new_type.modifiers.first().copied());
+        if let (Some(from_chars), Some(to_chars)) = (from, to) {
+            let change = VarcharChange { from_chars, to_chars, charset: new_cs.clone() };
+            if from_chars != to_chars && new_cs.max_bytes.is_none() {
+                push(
+                    ColumnChangeKind::VarcharUnknownWidth(change),
+                    OnlineDdl::copy(
+                        "changes a VARCHAR length in a character set whose width is not known, so a table copy is assumed",
+                    ),
+                );
+            } else if to_chars < from_chars {
+                push(
+                    ColumnChangeKind::VarcharShrink(change),
+                    OnlineDdl::copy(
+                        "shortens a VARCHAR, which copies the table (and rejects or truncates longer values)",
+                    ),
+                );
+            } else if to_chars > from_chars {
+                if VarcharChange::prefix_bytes(change.from_bytes()) != VarcharChange::prefix_bytes(change.to_bytes()) {
+                    push(
+                        ColumnChangeKind::VarcharPrefixGrows(change),
+                        OnlineDdl::copy(
+                            "extends a VARCHAR past 255 bytes, so its length prefix grows from 1 to 2 bytes and the table is copied",
+                        ),
+                    );
+                } else {
+                    push(
+                        ColumnChangeKind::VarcharExtend(change),
+                        OnlineDdl::inplace(
+                            "extends a VARCHAR within the same length-prefix size, in place without a rebuild (metadata only)",
+                        ),
+                    );
+                }
+            }
+        } else if type_key(old_type) != type_key(new_type) {
+            push(
+                ColumnChangeKind::TypeChange { from: old_type.text.clone(), to: new_type.text.clone() },
+                OnlineDdl::copy("changes the column type, which copies the table"),
+            );
+        }
+    } else if same_base && matches!(new_type.name.as_str(), "enum" | "set") {
+        let change = MemberChange {
+            type_keyword: if new_type.name == "set" { "SET" } else { "ENUM" },
+            old: old_type.values.clone(),
+            new: new_type.values.clone(),
+        };
+        if change.old != change.new {
+            if !change.is_append() {
+                push(
+                    ColumnChangeKind::MembersNotAppended(change),
+                    OnlineDdl::copy(
+                        "removes, reorders or inserts ENUM/SET members other than at the end, which copies the table",
+                    ),
+                );
+            } else if change.storage_bytes(change.old.len()) != change.storage_bytes(change.new.len()) {
+                push(
+                    ColumnChangeKind::MemberStorageGrows(change),
+                    OnlineDdl::copy("adds ENUM/SET members past a storage-size boundary, which copies the table"),
+                );
+            } else {
+                push(
+                    ColumnChangeKind::MembersAppended(change),
+                    target.metadata_only("appends ENUM/SET members at the end, same storage size (metadata only)"),
+                );
+            }
+        }
+    } else if type_key(old_type) != type_key(new_type) {
+        push(
+            ColumnChangeKind::TypeChange { from: old_type.text.clone(), to: new_type.text.clone() },
+            OnlineDdl::copy("changes the column type, which copies the table"),
+        );
+    }
+
+    if let Some(def) = new_definition {
+        let not_null = def.not_null || def.primary_key;
+        if not_null != old.not_null {
+            let ddl = if not_null {
+                OnlineDdl::inplace_rebuild("makes a column NOT NULL, which rebuilds the table in place")
+            } else {
+                OnlineDdl::inplace_rebuild("makes a column nullable, which rebuilds the table in place")
+            };
+            push(ColumnChangeKind::Nullability { to_not_null: not_null }, ddl);
+        }
+        if def.identity != old.identity || def.generated.is_some() != old.generated {
+            push(
+                ColumnChangeKind::AutoIncrementOrGenerated,
+                OnlineDdl::copy("adds or removes AUTO_INCREMENT or a generation expression, which copies the table"),
+            );
+        }
+        if def.position.is_some() {
+            push(
+                ColumnChangeKind::Reorder,
+                OnlineDdl::inplace_rebuild("moves the column with FIRST/AFTER, which rebuilds the table in place"),
+            );
+        }
+    }
+    if rename_to.is_some_and(|r| r.name != old.name) {
+        let ddl = if target.instant_rename_column() {
+            OnlineDdl::instant("renames a column (instant from MySQL 8.0.28)")
+        } else {
+            OnlineDdl::inplace("renames a column in place (metadata only)")
+        };
+        push(ColumnChangeKind::Rename, ddl);
+    }
+    if aspects.is_empty() {
+        aspects.push(ColumnAspect {
+            kind: ColumnChangeKind::MetadataOnly,
+            ddl: target
+                .metadata_only("restates the column with the same type (a DEFAULT or COMMENT change is metadata only)"),
+        });
+    }
+    let ddl = combine(aspects.iter().map(|a| a.ddl));
+    ColumnChange { aspects, ddl }
+}
+
+/// The `MODIFY`/`CHANGE` clauses of an `ALTER TABLE` whose column `table` knows, each with what it
+/// changes.
+pub fn column_changes<'a>(
+    actions: &'a [AlterAction],
+    table: &Table,
+    target: Target,
+) -> Vec<(&'a AlterAction, ColumnChange)> {
+    actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            AlterActionKind::AlterColumnType { column, new_type, new_definition, rename_to, .. } => {
+                let old = table.column(&column.name)?;
+                Some((a, column_change(old, table, new_type, new_definition.as_deref(), rename_to.as_ref(), target)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn add_check(target: Target) -> OnlineDdl {
@@ -423,6 +850,12 @@ pub struct AlterTableDdl {
 /// All clauses of one `ALTER TABLE`. `None` when a clause is not modelled (the verdict would be a
 /// guess) or the statement has no operation at all (only `ALGORITHM=`/`LOCK=`).
 pub fn alter_table(actions: &[AlterAction], target: Target) -> Option<AlterTableDdl> {
+    alter_table_in(actions, target, None)
+}
+
+/// [`alter_table`] on `table`, the table as the migration history left it before the statement
+/// (see [`alter_action_in`]).
+pub fn alter_table_in(actions: &[AlterAction], target: Target, table: Option<&Table>) -> Option<AlterTableDdl> {
     // DROP PRIMARY KEY with ADD PRIMARY KEY in the same statement is an in-place rebuild.
     let adds_pk = actions
         .iter()
@@ -436,7 +869,7 @@ pub fn alter_table(actions: &[AlterAction], target: Target) -> Option<AlterTable
             AlterActionKind::DropPrimaryKey if adds_pk => {
                 OnlineDdl::inplace_rebuild("replaces the primary key, which rebuilds the table in place")
             }
-            kind => alter_action(kind, target)?,
+            kind => alter_action_in(kind, target, table)?,
         };
         if overall.is_none_or(|o| d.is_worse_than(&o)) {
             overall = Some(d);
@@ -720,6 +1153,135 @@ mod tests {
         };
         assert_eq!(on(&enum_change, MY_8_0_35).best, Algorithm::Copy);
         assert!(on(&enum_change, MY_8_0_35).reason.contains("ENUM"));
+    }
+
+    /// The table `t` after `history`, and the verdict on `alter` (one ALTER TABLE t ...) against it.
+    fn against(history: &str, alter: &str, v: MySqlVersion) -> (OnlineDdl, Vec<ColumnChangeKind>) {
+        use crate::catalog::{Catalog, Origin};
+        use crate::{parse_file, Dialect};
+        let mut cat = Catalog::new(Dialect::MySql);
+        for st in parse_file(history, Dialect::MySql).statements {
+            for op in &st.ops {
+                cat.apply(op, &Origin::default());
+            }
+        }
+        let file = parse_file(alter, Dialect::MySql);
+        let Some(crate::ir::Op::AlterTable { name, actions, .. }) = file.statements.first().and_then(|s| s.ops.first())
+        else {
+            panic!("not an ALTER TABLE: {alter}")
+        };
+        let table = cat.table(name);
+        let target = Target::new(v);
+        let verdict = alter_table_in(actions, target, table).map(|d| d.overall).expect("modelled");
+        let kinds = table
+            .map(|t| {
+                column_changes(actions, t, target).into_iter().flat_map(|(_, c)| c.aspects).map(|a| a.kind).collect()
+            })
+            .unwrap_or_default();
+        (verdict, kinds)
+    }
+
+    fn best(history: &str, alter: &str, v: MySqlVersion) -> (Algorithm, bool) {
+        let (d, _) = against(history, alter, v);
+        (d.best, d.rebuilds_table)
+    }
+
+    #[test]
+    fn varchar_extension_depends_on_the_length_prefix() {
+        let mb4 =
+            "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, bio VARCHAR(100)) DEFAULT CHARSET=utf8mb4;";
+        // 63 x 4 = 252 bytes: still one length byte. 64 x 4 = 256: two.
+        assert_eq!(best(mb4, "ALTER TABLE t MODIFY name VARCHAR(63) NOT NULL", MY_8_0_35), (Algorithm::Inplace, false));
+        let (d, kinds) = against(mb4, "ALTER TABLE t MODIFY name VARCHAR(64) NOT NULL", MY_8_0_35);
+        assert_eq!(d.best, Algorithm::Copy);
+        assert!(
+            matches!(&kinds[..], [ColumnChangeKind::VarcharPrefixGrows(c)] if c.from_bytes() == 200 && c.to_bytes() == 256),
+            "{kinds:?}"
+        );
+        // Both sides already need two bytes.
+        assert_eq!(best(mb4, "ALTER TABLE t MODIFY bio VARCHAR(500)", MY_8_0_35), (Algorithm::Inplace, false));
+        let (d, kinds) = against(mb4, "ALTER TABLE t MODIFY bio VARCHAR(99)", MY_8_0_35);
+        assert_eq!(d.best, Algorithm::Copy);
+        assert!(matches!(&kinds[..], [ColumnChangeKind::VarcharShrink(_)]), "{kinds:?}");
+
+        let latin1 = "CREATE TABLE t (name VARCHAR(100)) ENGINE=InnoDB DEFAULT CHARSET=latin1;";
+        assert_eq!(best(latin1, "ALTER TABLE t MODIFY name VARCHAR(255)", MY_8_0_35).0, Algorithm::Inplace);
+        assert_eq!(best(latin1, "ALTER TABLE t MODIFY name VARCHAR(256)", MY_8_0_35).0, Algorithm::Copy);
+
+        // The column's own character set wins over the table's; utf8 is utf8mb3 (85 x 3 = 255).
+        let mb3 = "CREATE TABLE t (code VARCHAR(80) CHARACTER SET utf8 COLLATE utf8_bin) DEFAULT CHARSET=utf8mb4;";
+        assert_eq!(
+            best(mb3, "ALTER TABLE t MODIFY code VARCHAR(85) CHARACTER SET utf8", MY_8_0_35).0,
+            Algorithm::Inplace
+        );
+        assert_eq!(best(mb3, "ALTER TABLE t MODIFY code VARCHAR(86) CHARACTER SET utf8", MY_8_0_35).0, Algorithm::Copy);
+        // Without CHARACTER SET the column takes the table default: a character set change.
+        let (d, kinds) = against(mb3, "ALTER TABLE t MODIFY code VARCHAR(85)", MY_8_0_35);
+        assert_eq!(d.best, Algorithm::Copy);
+        assert!(matches!(&kinds[..], [ColumnChangeKind::CharsetChange { .. }]), "{kinds:?}");
+
+        // No character set anywhere: the server default (utf8mb4 on MySQL 8.0, latin1 on MariaDB 10.11).
+        let none = "CREATE TABLE t (name VARCHAR(50));";
+        let (_, kinds) = against(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MY_8_0_35);
+        assert!(
+            matches!(&kinds[..], [ColumnChangeKind::VarcharPrefixGrows(c)] if c.charset.source == CharsetSource::ServerDefault && c.charset.name == "utf8mb4"),
+            "{kinds:?}"
+        );
+        assert_eq!(best(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MARIA_10_11).0, Algorithm::Inplace);
+        assert_eq!(
+            best(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MySqlVersion::mariadb(11, 8, 0)).0,
+            Algorithm::Copy
+        );
+        // VARBINARY counts bytes.
+        let bin = "CREATE TABLE t (h VARBINARY(100)) DEFAULT CHARSET=utf8mb4;";
+        assert_eq!(best(bin, "ALTER TABLE t MODIFY h VARBINARY(255)", MY_8_0_35).0, Algorithm::Inplace);
+    }
+
+    #[test]
+    fn enum_and_set_members() {
+        let h = "CREATE TABLE t (s ENUM('a','b') NOT NULL, f SET('x','y','z','w','v','u','r','q')) DEFAULT CHARSET=utf8mb4;";
+        assert_eq!(
+            best(h, "ALTER TABLE t MODIFY s ENUM('a','b','c') NOT NULL", MY_8_0_35),
+            (Algorithm::Instant, false)
+        );
+        assert_eq!(best(h, "ALTER TABLE t MODIFY s ENUM('a','b','c') NOT NULL", MY_5_7), (Algorithm::Inplace, false));
+        let (d, kinds) = against(h, "ALTER TABLE t MODIFY s ENUM('c','a','b') NOT NULL", MY_8_0_35);
+        assert_eq!(d.best, Algorithm::Copy);
+        assert!(matches!(&kinds[..], [ColumnChangeKind::MembersNotAppended(m)] if m.removed().is_empty()), "{kinds:?}");
+        let (_, kinds) = against(h, "ALTER TABLE t MODIFY s ENUM('a') NOT NULL", MY_8_0_35);
+        assert!(matches!(&kinds[..], [ColumnChangeKind::MembersNotAppended(m)] if m.removed() == ["b"]), "{kinds:?}");
+        // A ninth SET member needs a second byte.
+        let (d, kinds) = against(h, "ALTER TABLE t MODIFY f SET('x','y','z','w','v','u','r','q','p')", MY_8_0_35);
+        assert_eq!(d.best, Algorithm::Copy);
+        assert!(
+            matches!(&kinds[..], [ColumnChangeKind::MemberStorageGrows(m)] if m.storage_bytes(9) == 2),
+            "{kinds:?}"
+        );
+        let e = MemberChange { type_keyword: "ENUM", old: vec![], new: vec![] };
+        assert_eq!((e.storage_bytes(255), e.storage_bytes(256)), (1, 2));
+        let s = MemberChange { type_keyword: "SET", old: vec![], new: vec![] };
+        assert_eq!([8, 9, 16, 17, 24, 25, 32, 33, 64].map(|n| s.storage_bytes(n)), [1, 2, 2, 3, 3, 4, 4, 8, 8]);
+    }
+
+    #[test]
+    fn renames_nullability_and_other_type_changes() {
+        let h = "CREATE TABLE t (id INT(11) NOT NULL, name VARCHAR(20) NULL, n INT) DEFAULT CHARSET=latin1;";
+        assert_eq!(best(h, "ALTER TABLE t CHANGE name title VARCHAR(20) NULL", MY_8_0_28).0, Algorithm::Instant);
+        assert_eq!(best(h, "ALTER TABLE t CHANGE name title VARCHAR(20) NULL", MY_8_0_27).0, Algorithm::Inplace);
+        // Renamed and extended: in place, no rebuild.
+        assert_eq!(best(h, "ALTER TABLE t CHANGE name title VARCHAR(40) NULL", MY_8_0_35), (Algorithm::Inplace, false));
+        assert_eq!(best(h, "ALTER TABLE t MODIFY name VARCHAR(20) NOT NULL", MY_8_0_35), (Algorithm::Inplace, true));
+        assert_eq!(
+            best(h, "ALTER TABLE t MODIFY name VARCHAR(20) NULL AFTER id", MY_8_0_35),
+            (Algorithm::Inplace, true)
+        );
+        // Display width and a new default change nothing stored.
+        assert_eq!(best(h, "ALTER TABLE t MODIFY id INT NOT NULL DEFAULT 0", MY_8_0_35).0, Algorithm::Instant);
+        assert_eq!(best(h, "ALTER TABLE t MODIFY n BIGINT", MY_8_0_35).0, Algorithm::Copy);
+        assert_eq!(best(h, "ALTER TABLE t MODIFY n INT AUTO_INCREMENT", MY_8_0_35).0, Algorithm::Copy);
+        // A column the history does not know: a copy is assumed, as without a catalog.
+        assert_eq!(best(h, "ALTER TABLE t MODIFY other VARCHAR(30)", MY_8_0_35).0, Algorithm::Copy);
+        assert_eq!(best("", "ALTER TABLE t MODIFY name VARCHAR(30)", MY_8_0_35).0, Algorithm::Copy);
     }
 
     #[test]

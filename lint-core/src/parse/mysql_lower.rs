@@ -628,13 +628,15 @@ fn parse_type(src: &str, toks: &[Token]) -> Option<(TypeName, usize)> {
         }
         _ => {}
     }
+    // NATIONAL CHAR / NCHAR / NVARCHAR use the national character set, utf8mb3.
+    let national = first.text(src).eq_ignore_ascii_case("national") || matches!(base.as_str(), "nchar" | "nvarchar");
     let (canon, implied) = canonical_type(&base);
     let mut tn = TypeName {
         name: canon.to_string(),
         modifiers: Vec::new(),
         array: false,
         values: Vec::new(),
-        charset: None,
+        charset: national.then(|| "utf8mb3".to_string()),
         unsigned: base == "serial",
         text: String::new(),
         span: first.span,
@@ -1949,11 +1951,11 @@ mod tests {
         assert_eq!(charset("CREATE TABLE t (a INT) DEFAULT COLLATE=utf8mb3_general_ci"), Some("utf8mb3".into()));
         // A column's own CHARACTER SET / COLLATE is not the table's.
         assert_eq!(charset("CREATE TABLE t (a VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB"), None);
-        let Some(Op::CreateTable { columns, .. }) =
-            ops("CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_bin, b VARCHAR(5) CHARACTER SET latin1 COLLATE latin1_bin)")
-                .into_iter()
-                .next()
-        else {
+        let Some(Op::CreateTable { columns, .. }) = ops(
+            "CREATE TABLE t (a VARCHAR(5) COLLATE utf8mb4_bin, b VARCHAR(5) CHARACTER SET latin1 COLLATE latin1_bin)",
+        )
+        .into_iter()
+        .next() else {
             panic!()
         };
         assert_eq!(columns[0].type_name.charset.as_deref(), Some("utf8mb4"));
