@@ -30,6 +30,7 @@ rules! {
     exclusion_constraint_on_existing_table::ExclusionConstraintOnExistingTable,
     alter_table_set_rewrites_table::AlterTableSetRewritesTable,
     detach_partition_non_concurrently::DetachPartitionNonConcurrently,
+    attach_partition_scans_table::AttachPartitionScansTable,
     vacuum_full_or_cluster::VacuumFullOrCluster,
     foreign_key_without_index::ForeignKeyWithoutIndex,
     // (section: postgres-locking)
