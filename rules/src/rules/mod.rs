@@ -19,6 +19,7 @@ rules! {
     lock_timeout_too_high::LockTimeoutTooHigh,
     lock_held_during_later_statements::LockHeldDuringLaterStatements,
     lock_order_deadlock_risk::LockOrderDeadlockRisk,
+    statement_timeout_for_long_operation::StatementTimeoutForLongOperation,
     drop_index_non_concurrently::DropIndexNonConcurrently,
     reindex_non_concurrently::ReindexNonConcurrently,
     create_index_concurrently_pg14_bug::CreateIndexConcurrentlyPg14Bug,
