@@ -1,6 +1,7 @@
 //! The rules reference (`docs/rules.md`), generated from the registry so it cannot drift from the
 //! rules themselves. A test compares the committed file with this output.
 
+use crate::peers::{Coverage, PEER_CHECKS};
 use crate::registry::{BUILTINS, RULES};
 use crate::rule::{FixKind, RuleMeta};
 use std::fmt::Write as _;
@@ -51,6 +52,7 @@ pub fn rules_markdown() -> String {
             m.summary().replace('|', "\\|")
         );
     }
+    out.push_str(&peer_coverage());
     for m in RULES.iter().map(|r| r.meta()).chain(BUILTINS.iter().copied()) {
         let _ = write!(
             out,
@@ -72,6 +74,24 @@ pub fn rules_markdown() -> String {
                 let _ = writeln!(out, "{line}");
             }
         }
+    }
+    out
+}
+
+/// The table of other linters' PostgreSQL checks and the Sluice rules that cover them.
+fn peer_coverage() -> String {
+    let mut out = String::from(
+        "\n## Checks of other linters\n\nThe PostgreSQL migration-safety checks of Squawk, Eugene, pg-migration-lint and Atlas, \
+         each with the Sluice rules that report it, or the reason it is left out.\n\n\
+         | linter | check | Sluice |\n|---|---|---|\n",
+    );
+    for c in PEER_CHECKS {
+        let sluice = match c.coverage {
+            Coverage::Rules(names) => names.iter().map(|n| format!("[`{n}`](#{n})")).collect::<Vec<_>>().join(", "),
+            Coverage::LeftOut(reason) => format!("left out: {reason}"),
+        };
+        let _ =
+            writeln!(out, "| {} | {} | {} |", c.peer.name(), c.check.replace('|', "\\|"), sluice.replace('|', "\\|"));
     }
     out
 }

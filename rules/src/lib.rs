@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod docs;
 pub mod history;
 pub mod lint;
+pub mod peers;
 pub mod registry;
 pub mod render;
 pub mod rule;
