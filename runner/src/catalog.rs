@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use sluice_core::pg_locks::LockMode;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio_postgres::{Client, Config, NoTls};
 
 /// Schemas that belong to the server, not to the migrations.
@@ -60,14 +60,16 @@ pub async fn relations(c: &Client) -> Result<HashMap<u32, Rel>> {
         .collect())
 }
 
-/// Oids of the user-defined types (enums, domains, composites) that exist now.
-pub async fn type_oids(c: &Client) -> Result<BTreeSet<u32>> {
+/// The user-defined types (enums, domains, stand-alone composites, ranges; not the row types of
+/// tables) that exist now, by oid, with their names as `format_type` writes them.
+pub async fn type_names(c: &Client) -> Result<BTreeMap<u32, String>> {
     let sql = format!(
-        "SELECT t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE {USER_SCHEMAS} AND t.typtype IN ('e', 'd', 'c', 'r', 'm')"
+        "SELECT t.oid, format_type(t.oid, NULL) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE {USER_SCHEMAS} AND t.typtype IN ('e', 'd', 'c', 'r', 'm') \
+           AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')"
     );
     let rows = c.query(sql.as_str(), &[]).await.map_err(|e| Error::db("reading pg_type", &e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// What a lock is on.

@@ -14,7 +14,7 @@ use crate::report::{LockReport, MigrationReport, RewriteReport, StatementReport}
 use sluice_core::ir::{Op, TransactionOp};
 use sluice_core::pg_locks::{self, LockMode};
 use sluice_core::{parse_file, ColumnUnit, Dialect, LineIndex, PgVersion, StatementStatus};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
@@ -100,7 +100,8 @@ pub struct Tracer<'a> {
     pub version: PgVersion,
     /// Relations and types that existed before the run.
     pub pre_relations: BTreeSet<u32>,
-    pub pre_types: BTreeSet<u32>,
+    /// Types that existed before the run, with their names then.
+    pub pre_types: BTreeMap<u32, String>,
     pub t0: Instant,
     pub windows: Vec<Window>,
     /// Called with `path:line` before each statement.
@@ -328,17 +329,18 @@ impl Tracer<'_> {
         before: &HashMap<u32, Rel>,
         after: &HashMap<u32, Rel>,
     ) -> Option<LockReport> {
+        // Objects are named as they were before the statement (a rename shows the old name).
         let (name, kind, pre) = match object {
             LockObject::Relation(oid) => {
                 // Catalog relations and other databases' objects are not in the user relations.
-                let rel = after.get(&oid).or_else(|| before.get(&oid))?;
+                let rel = before.get(&oid).or_else(|| after.get(&oid))?;
                 (rel.name.clone(), rel.kind.to_string(), self.pre_relations.contains(&oid))
             }
-            // Transient row types of a rewrite's temporary heap are gone by now (`???`).
-            LockObject::Type(oid) => {
-                let name = type_name.filter(|n| n != "???")?;
-                (name, "type".into(), self.pre_types.contains(&oid))
-            }
+            LockObject::Type(oid) => match self.pre_types.get(&oid) {
+                Some(n) => (n.clone(), "type".into(), true),
+                // Transient row types of a rewrite's temporary heap are gone by now (`???`).
+                None => (type_name.filter(|n| n != "???")?, "type".into(), false),
+            },
         };
         Some(LockReport { object: name, kind, mode: mode.name().to_string(), pre_existing: pre, held_ms: None })
     }

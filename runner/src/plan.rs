@@ -51,7 +51,7 @@ pub fn load(inputs: &[PathBuf]) -> Result<Vec<Migration>> {
     let downs: Vec<&PathBuf> = files.iter().filter(|f| is_down_file(f)).collect();
     for f in files.iter().filter(|f| !is_down_file(f)) {
         let text = read(f)?;
-        let down_path = down_file_for(f).filter(|d| downs.iter().any(|x| *x == d));
+        let down_path = down_file_for(f).filter(|d| downs.contains(&d));
         let mut m = sections(f, &text);
         if let Some(d) = down_path {
             let dtext = read(&d)?;

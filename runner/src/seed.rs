@@ -174,7 +174,7 @@ pub fn value_expr(col: &Column) -> Option<String> {
 pub fn insert_columns(t: &Table, existing_references: bool) -> (Vec<String>, Vec<String>) {
     t.columns
         .iter()
-        .filter(|c| !c.server_filled && !(c.foreign_key && !c.not_null))
+        .filter(|c| !c.server_filled && (!c.foreign_key || c.not_null))
         .filter_map(|c| {
             let e = match (&c.existing_reference, existing_references) {
                 (Some(r), true) => Some(r.clone()),

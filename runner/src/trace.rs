@@ -224,7 +224,7 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         .map_err(|e| Error::db("reading the backend pid", &e))?
         .get(0);
     let pre_relations: BTreeSet<u32> = catalog::relations(&client).await?.into_keys().collect();
-    let pre_types = catalog::type_oids(&client).await?;
+    let pre_types = catalog::type_names(&client).await?;
     let mut findings = Vec::new();
     let touched = touched_tables(&client, plan, version, &pre_relations).await?;
     let mut tables = Vec::new();
