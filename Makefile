@@ -23,6 +23,7 @@ deps:
 	fi
 
 # Neovim runs the language server end-to-end test (cli/tests/lsp_neovim.rs); it is skipped without it.
+# The PostgreSQL server runs the `sluice trace` tests (cli/tests/trace.rs, runner/tests/); skipped without it.
 test-deps: deps
 	@if ! command -v nvim >/dev/null; then \
 	  echo "nvim is missing (used by the language server end-to-end test): installing neovim"; \
@@ -31,6 +32,15 @@ test-deps: deps
 	      || echo "could not install neovim: the Neovim test will be skipped"; \
 	  else \
 	    echo "cannot install it here; run: sudo apt-get install neovim  (the Neovim test is skipped meanwhile)"; \
+	  fi; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null && [ -z "$$SLUICE_PG_BINDIR" ]; then \
+	  echo "the PostgreSQL server is missing (sluice trace tests start throwaway clusters): installing postgresql"; \
+	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+	      || echo "could not install postgresql: the trace tests will be skipped"; \
+	  else \
+	    echo "cannot install it here; run: sudo apt-get install postgresql  (the trace tests are skipped meanwhile)"; \
 	  fi; \
 	fi
 
