@@ -417,16 +417,16 @@ impl ColumnCharset {
     /// "utf8mb4 (4 bytes per character)", saying when the server default is assumed.
     pub fn describe(&self) -> String {
         let width = match self.max_bytes {
-            Some(1) => " (1 byte per character)".to_string(),
-            Some(n) => format!(" ({n} bytes per character)"),
-            None => String::new(),
+            Some(1) => "1 byte per character".to_string(),
+            Some(n) => format!("{n} bytes per character"),
+            None => "width unknown".to_string(),
         };
         match self.source {
             CharsetSource::ServerDefault => format!(
-                "{}{width}, assumed: neither the column nor the table names a character set, so the server default applies",
+                "{} ({width}; assumed, the server default: neither the column nor the table names a character set)",
                 self.name
             ),
-            _ => format!("{}{width}", self.name),
+            _ => format!("{} ({width})", self.name),
         }
     }
 }

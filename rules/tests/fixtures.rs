@@ -1,12 +1,15 @@
 //! Every rule has fixtures under `fixtures/<dialect>/<rule>/`: `fire*.sql` files on which it must
 //! report (rendered diagnostics are snapshotted) and `ok*.sql` files on which it must stay silent.
-//! A `sluice.toml` in the folder sets the analysis settings. Rules with a fix must converge: after
+//! A `sluice.toml` in the folder sets the analysis settings; `history/*.sql` there are replayed
+//! first as applied migrations (the schema the fixture is linted against). Rules with a fix must converge: after
 //! applying their fixes the file still parses and the fixed findings are gone.
 
 use sluice_core::config::Config;
+use sluice_core::framework::Framework;
+use sluice_core::Diagnostic;
 use sluice_core::{Dialect, Settings};
 use sluice_rules::registry::{self, RULES};
-use sluice_rules::{lint_text, render, LintConfig};
+use sluice_rules::{lint_text, render, LintConfig, MigrationInput, PreparedHistory};
 use std::path::{Path, PathBuf};
 
 fn fixtures_root() -> PathBuf {
@@ -23,6 +26,28 @@ fn config_for(dir: &Path, dialect: Dialect) -> LintConfig {
         }
         Err(_) => LintConfig { settings, ..LintConfig::default() },
     }
+}
+
+/// Lints a fixture. When the rule's folder has a `history/` folder, its `*.sql` files are replayed
+/// first, in name order, as already-applied migrations, so the fixture is linted against the
+/// schema they leave (tables created there are existing tables, not new ones).
+fn lint_fixture(dir: &Path, text: &str, config: &LintConfig) -> Vec<Diagnostic> {
+    let history = sql_files(&dir.join("history"), "");
+    if history.is_empty() {
+        return lint_text(text, config);
+    }
+    let texts: Vec<(String, String)> = history
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("read history file")))
+        .collect();
+    fn input<'a>(path: &str, bytes: &'a [u8], report: bool, config: &'a LintConfig) -> MigrationInput<'a> {
+        MigrationInput { path: path.to_string(), bytes, entry: None, sidecar: None, report, pending: report, config }
+    }
+    let mut inputs: Vec<MigrationInput<'_>> =
+        texts.iter().map(|(p, t)| input(p, t.as_bytes(), false, config)).collect();
+    inputs.push(input("fixture.sql", text.as_bytes(), true, config));
+    let last = inputs.len() - 1;
+    PreparedHistory::new(&inputs, Framework::Plain).lint_text(last, text)
 }
 
 fn sql_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
@@ -52,7 +77,8 @@ fn every_rule_fires_and_stays_silent_where_it_should() {
             }
             for path in &fire {
                 let text = std::fs::read_to_string(path).expect("read fixture");
-                let diags: Vec<_> = lint_text(&text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
+                let diags: Vec<_> =
+                    lint_fixture(&dir, &text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
                 if diags.is_empty() {
                     failures.push(format!("{}: `{}` did not fire", path.display(), meta.name));
                     continue;
@@ -74,7 +100,8 @@ fn every_rule_fires_and_stays_silent_where_it_should() {
             }
             for path in &ok {
                 let text = std::fs::read_to_string(path).expect("read fixture");
-                let diags: Vec<_> = lint_text(&text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
+                let diags: Vec<_> =
+                    lint_fixture(&dir, &text, &config).into_iter().filter(|d| d.rule == meta.name).collect();
                 if !diags.is_empty() {
                     let rendered = render::human(&path.display().to_string(), &text, &diags, false);
                     failures.push(format!("`{}` fired on a must-not-fire fixture:\n{rendered}", meta.name));
@@ -99,7 +126,7 @@ fn fixes_converge_and_keep_the_sql_parseable() {
             let config = config_for(&dir, dialect);
             for path in sql_files(&dir, "fire") {
                 let text = std::fs::read_to_string(&path).expect("read fixture");
-                let before = lint_text(&text, &config);
+                let before = lint_fixture(&dir, &text, &config);
                 let edits: Vec<_> = before
                     .iter()
                     .filter(|d| d.rule == meta.name)
@@ -114,7 +141,7 @@ fn fixes_converge_and_keep_the_sql_parseable() {
                 let syntax_before = before.iter().filter(|d| d.rule == "syntax-error").count();
                 let (fixed, skipped) = sluice_core::diagnostic::apply_edits(&text, &edits);
                 assert_eq!(skipped, 0, "{}: overlapping edits", path.display());
-                let after = lint_text(&fixed, &config);
+                let after = lint_fixture(&dir, &fixed, &config);
                 let remaining = after.iter().filter(|d| d.rule == meta.name).count();
                 let syntax_after = after.iter().filter(|d| d.rule == "syntax-error").count();
                 if remaining > unfixable || syntax_after > syntax_before {

@@ -1,7 +1,7 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{AlterAction, AlterActionKind, ConstraintKind, GeneratedKind, LockClause, Volatility};
-use sluice_core::online_ddl::{self, Algorithm, Target};
+use sluice_core::online_ddl::{self, Algorithm, ColumnChangeKind, Target};
 
 declare_rule! {
     /// ## What it does
@@ -9,7 +9,12 @@ declare_rule! {
     /// only run it by copying the table (or in place but without concurrent writes), and the
     /// statement does not say so with an explicit `ALGORITHM=` clause. The clause that forces the
     /// copy is named: a column type change through `MODIFY`/`CHANGE`, a column reorder, a stored
-    /// generated column, a character set conversion, dropping the primary key, and so on.
+    /// generated column, a character set conversion, dropping the primary key, and so on. A
+    /// `MODIFY`/`CHANGE` is judged against the column as the earlier migrations defined it (the
+    /// old and new types are named); without that history a type change, and so a copy, is
+    /// assumed. VARCHAR length-prefix growth, VARCHAR shrinking and ENUM/SET changes other than
+    /// appending have rules of their own (`varchar-length-prefix-boundary`, `varchar-shrink`,
+    /// `enum-set-change-not-append`) and are not reported twice.
     ///
     /// ## Why it is bad
     /// Without `ALGORITHM=`, MySQL silently picks the best algorithm the clauses allow. One
@@ -57,21 +62,35 @@ impl Rule for AlterTableCopiesTable {
                 Target { version: cx.fcx.settings.mysql_version, foreign_key_checks_off: o.ctx.foreign_key_checks_off };
             // Clauses with a rule of their own are reported there; judge the rest, so one clause
             // never gets two findings (an unmodelled clause anywhere still keeps us silent).
-            if online_ddl::alter_table(actions, target).is_none() {
+            let table = cx.fcx.catalog_before(o.index).table(name);
+            if online_ddl::alter_table_in(actions, target, table).is_none() {
                 continue;
             }
-            let rest: Vec<AlterAction> = actions.iter().filter(|a| !has_own_rule(&a.kind)).cloned().collect();
-            let Some(verdict) = online_ddl::alter_table(&rest, target) else { continue };
+            let changes = table.map(|t| online_ddl::column_changes(actions, t, target)).unwrap_or_default();
+            let own_column_rule = |a: &AlterAction| {
+                changes.iter().any(|(c, change)| {
+                    std::ptr::eq(*c, a) && change.aspects.iter().any(|x| column_aspect_has_own_rule(&x.kind))
+                })
+            };
+            let rest: Vec<AlterAction> =
+                actions.iter().filter(|a| !has_own_rule(&a.kind) && !own_column_rule(a)).cloned().collect();
+            let Some(verdict) = online_ddl::alter_table_in(&rest, target, table) else { continue };
             let actions = &rest;
             let overall = verdict.overall;
             if !overall.blocks_writes() {
                 continue;
             }
-            let span = verdict.worst.and_then(|i| actions.get(i)).map_or(o.stmt.span, |a| a.span);
+            let worst = verdict.worst.and_then(|i| actions.get(i));
+            let span = worst.map_or(o.stmt.span, |a| a.span);
             let t = name.display();
+            // What the history says the clause changes, when it knows the column.
+            let detail = worst
+                .and_then(|w| changes.iter().find(|(c, _)| c.span == w.span))
+                .and_then(|(_, change)| change.aspects.iter().find_map(|a| describe_aspect(&a.kind)))
+                .unwrap_or_default();
             let message = if overall.best == Algorithm::Copy {
                 format!(
-                    "this clause {}; with no ALGORITHM clause MySQL silently copies `{t}` and blocks writes to it until the copy is done",
+                    "this clause {}{detail}; with no ALGORITHM clause MySQL silently copies `{t}` and blocks writes to it until the copy is done",
                     overall.reason
                 )
             } else {
@@ -88,6 +107,27 @@ impl Rule for AlterTableCopiesTable {
                     .into(),
             );
         }
+    }
+}
+
+/// Column changes reported by varchar-length-prefix-boundary, varchar-shrink and
+/// enum-set-change-not-append.
+fn column_aspect_has_own_rule(kind: &ColumnChangeKind) -> bool {
+    matches!(
+        kind,
+        ColumnChangeKind::VarcharPrefixGrows(_)
+            | ColumnChangeKind::VarcharShrink(_)
+            | ColumnChangeKind::MembersNotAppended(_)
+            | ColumnChangeKind::MemberStorageGrows(_)
+    )
+}
+
+/// The old and new type or character set of a copying column change, for the message.
+fn describe_aspect(kind: &ColumnChangeKind) -> Option<String> {
+    match kind {
+        ColumnChangeKind::TypeChange { from, to } => Some(format!(" (`{from}` to `{to}`)")),
+        ColumnChangeKind::CharsetChange { from, to } => Some(format!(" (from {from} to {to})")),
+        _ => None,
     }
 }
 

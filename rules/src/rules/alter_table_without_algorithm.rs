@@ -9,7 +9,10 @@ declare_rule! {
     /// Flags an `ALTER TABLE` on a table that existed before this migration that the server can
     /// run instantly or in place with concurrent writes, but that does not state an `ALGORITHM=`
     /// clause. The fix appends `ALGORITHM=INSTANT`, or `ALGORITHM=INPLACE, LOCK=NONE`, whichever
-    /// is the strongest the server accepts for these clauses.
+    /// is the strongest the server accepts for these clauses. A `MODIFY`/`CHANGE` is judged
+    /// against the column as the earlier migrations defined it: extending a VARCHAR within its
+    /// length-prefix size gets `ALGORITHM=INPLACE, LOCK=NONE`, appending ENUM members
+    /// `ALGORITHM=INSTANT`.
     ///
     /// ## Why it is bad
     /// Without the clause, MySQL silently falls back to a blocking table copy whenever one clause
@@ -49,7 +52,8 @@ impl Rule for AlterTableWithoutAlgorithm {
                 continue;
             }
             let target = Target { version, foreign_key_checks_off: o.ctx.foreign_key_checks_off };
-            let Some(verdict) = online_ddl::alter_table(actions, target) else { continue };
+            let table = cx.fcx.catalog_before(o.index).table(name);
+            let Some(verdict) = online_ddl::alter_table_in(actions, target, table) else { continue };
             let overall = verdict.overall;
             // Blocking plans are `alter-table-copies-table`'s business.
             if overall.blocks_writes() {

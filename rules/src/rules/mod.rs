@@ -66,6 +66,9 @@ rules! {
     convert_table_charset::ConvertTableCharset,
     drop_primary_key::DropPrimaryKey,
     instant_ddl_on_mysql_8_0_29::InstantDdlOnMysql8029,
+    varchar_length_prefix_boundary::VarcharLengthPrefixBoundary,
+    varchar_shrink::VarcharShrink,
+    enum_set_change_not_append::EnumSetChangeNotAppend,
     // (section: mysql)
 }
 
