@@ -101,8 +101,13 @@ fn neovim_shows_diagnostics_from_sluice_lsp() {
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
-    // The server honours sluice.toml exactly like the CLI: this rule is off.
-    std::fs::write(dir.path().join("sluice.toml"), "[rules]\n\"ddl-without-lock-timeout\" = \"off\"\n").unwrap();
+    // The server honours sluice.toml exactly like the CLI: these rules are off.
+    std::fs::write(
+        dir.path().join("sluice.toml"),
+        "[rules]\n\"ddl-without-lock-timeout\" = \"off\"\n\"lock-held-during-later-statements\" = \"off\"\n\
+         \"statement-timeout-for-long-operation\" = \"off\"\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("migrations/V1__index.sql"), MIGRATION).unwrap();
     let got = run_nvim(dir.path());
     // Neovim reports byte columns: the server's UTF-16 ranges were converted back by the editor.
