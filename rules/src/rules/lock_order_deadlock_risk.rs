@@ -2,7 +2,8 @@ use super::existing_locks::{existing_locks, ExistingLock};
 use super::lock_held_during_later_statements::head_span;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
-use sluice_core::ir::{ObjectKind, Op, TransactionOp};
+use sluice_core::catalog::CatalogConstraintKind;
+use sluice_core::ir::{Op, QualifiedName, TransactionOp};
 use sluice_core::pg_locks::LockMode;
 use sluice_core::{Label, Statement};
 
@@ -15,14 +16,20 @@ declare_rule! {
     ///   SHARE ROW EXCLUSIVE or EXCLUSIVE, e.g. from `CREATE INDEX` or `ADD FOREIGN KEY`) and a
     ///   later statement needs ACCESS EXCLUSIVE on the same table;
     /// * a second ACCESS EXCLUSIVE table: the transaction holds ACCESS EXCLUSIVE on one table and
-    ///   a later statement takes ACCESS EXCLUSIVE on another.
+    ///   a later statement takes ACCESS EXCLUSIVE on another table linked to it by a foreign key
+    ///   (in either direction, known from the migration history or from the file itself).
     ///
-    /// It is deliberately narrow. Locks that only block writes on two tables, such as the SHARE
-    /// ROW EXCLUSIVE that `ADD FOREIGN KEY` takes on both of its tables, are not counted;
-    /// `DROP TABLE` is not counted (a table being dropped is no longer used); and `LOCK TABLE`
-    /// statements at the start of the transaction, before any other statement takes a lock, are
-    /// the recommended remedy and are never flagged. Taking a table again with a lock the
-    /// transaction already holds is free and not flagged.
+    /// It is deliberately narrow. Tables without a known foreign key between them are not
+    /// paired: the application may still use them together, but the linter cannot know it, and
+    /// a migration that changes several tables in one transaction is common and usually fine
+    /// with a short `lock_timeout`. Inserts and updates of a referencing table lock the
+    /// referenced table too (to check the key), which is what makes linked tables the likely
+    /// deadlock. Locks that only block writes, such as the SHARE ROW EXCLUSIVE that
+    /// `ADD FOREIGN KEY` takes on both of its tables, are not counted; objects being dropped are
+    /// not counted (they are no longer used); and `LOCK TABLE` statements at the start of the
+    /// transaction, before any other statement takes a lock, are the recommended remedy and are
+    /// never flagged. Taking a table again with a lock the transaction already holds is free and
+    /// not flagged.
     ///
     /// ## Why it is bad
     /// A deadlock needs two transactions that each wait for a lock the other holds. Application
@@ -75,13 +82,13 @@ fn is_deadlock_prone_upgrade(held: LockMode, new: LockMode) -> bool {
     held.blocks_writes() && !held.blocks_reads() && new.blocks_reads()
 }
 
-/// Locks on tables this statement drops do not count: the application no longer uses them.
+/// Locks on objects this statement drops do not count: the application no longer uses them.
 fn counted_locks(cx: &RuleContext<'_>, stmt: &Statement, index: usize) -> Vec<ExistingLock> {
     let dropped: Vec<_> = stmt
         .ops
         .iter()
         .filter_map(|op| match op {
-            Op::Drop { kind: ObjectKind::Table, names, .. } => Some(names),
+            Op::Drop { names, .. } => Some(names),
             _ => None,
         })
         .flatten()
@@ -114,7 +121,7 @@ impl Rule for LockOrderDeadlockRisk {
                 prologue = false;
             }
             if !prologue {
-                report(cx, out, s.stmt, &locks, &held);
+                report(cx, out, s.stmt, s.index, &locks, &held);
             }
             for lock in locks.into_iter().filter(ExistingLock::blocks_traffic) {
                 match held.iter_mut().find(|h| h.lock.same_relation(&lock)) {
@@ -132,7 +139,29 @@ impl Rule for LockOrderDeadlockRisk {
     }
 }
 
-fn report(cx: &RuleContext<'_>, out: &mut Reporter, stmt: &Statement, locks: &[ExistingLock], held: &[Held]) {
+/// True when a foreign key of `a` references `b` or one of `b` references `a`, in the schema
+/// before statement `index` (the migration history and the earlier statements of the file).
+fn linked_by_foreign_key(cx: &RuleContext<'_>, index: usize, a: &QualifiedName, b: &QualifiedName) -> bool {
+    let catalog = cx.fcx.catalog_before(index);
+    let references = |from: &QualifiedName, to: &QualifiedName| {
+        catalog.table(from).is_some_and(|t| {
+            t.constraints.iter().any(|c| match &c.kind {
+                CatalogConstraintKind::ForeignKey { target, .. } => target.same_object(to),
+                _ => false,
+            })
+        })
+    };
+    references(a, b) || references(b, a)
+}
+
+fn report(
+    cx: &RuleContext<'_>,
+    out: &mut Reporter,
+    stmt: &Statement,
+    index: usize,
+    locks: &[ExistingLock],
+    held: &[Held],
+) {
     let line_of = |i: usize| {
         let at = cx.file.statements.get(i).map_or(0, |s| s.span.start);
         cx.text().get(..at).unwrap_or("").matches('\n').count() + 1
@@ -172,15 +201,21 @@ fn report(cx: &RuleContext<'_>, out: &mut Reporter, stmt: &Statement, locks: &[E
         if lock.mode != LockMode::AccessExclusive {
             continue;
         }
-        let Some(first) = held.iter().find(|h| h.lock.mode == LockMode::AccessExclusive) else { continue };
+        let linked = |h: &&Held| match (h.lock.table(), lock.table()) {
+            (Some(a), Some(b)) => linked_by_foreign_key(cx, index, a, b),
+            _ => false,
+        };
+        let Some(first) = held.iter().filter(|h| h.lock.mode == LockMode::AccessExclusive).find(linked) else {
+            continue;
+        };
         let (a, b) = (first.lock.describe(), lock.describe());
         let d = out.report(
             stmt,
             head_span(cx, stmt),
             format!(
                 "this statement takes ACCESS EXCLUSIVE on {b} while the transaction holds ACCESS EXCLUSIVE on {a} \
-                 (line {}): a transaction that uses {b} and then {a} deadlocks with this migration, and PostgreSQL \
-                 aborts one of the two",
+                 (line {}), and a foreign key links them: a transaction that writes {b} and then {a} (or checks \
+                 the key) deadlocks with this migration, and PostgreSQL aborts one of the two",
                 line_of(first.stmt)
             ),
         );
@@ -231,9 +266,12 @@ mod tests {
     }
 
     #[test]
-    fn two_access_exclusive_tables_fire_once_per_statement() {
-        let sql = "BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nALTER TABLE customers ADD COLUMN b int;\n\
-                   ALTER TABLE invoices ADD COLUMN c int;\nALTER TABLE orders ADD COLUMN d int;\nCOMMIT;\n";
+    fn two_linked_access_exclusive_tables_fire_once_per_statement() {
+        let sql = "ALTER TABLE orders ADD CONSTRAINT o_fk FOREIGN KEY (c) REFERENCES customers (id) NOT VALID;\n\
+                   ALTER TABLE invoices ADD CONSTRAINT i_fk FOREIGN KEY (o) REFERENCES orders (id) NOT VALID;\n\
+                   BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nALTER TABLE customers ADD COLUMN b int;\n\
+                   ALTER TABLE invoices ADD COLUMN c int;\nALTER TABLE orders ADD COLUMN d int;\n\
+                   ALTER TABLE products ADD COLUMN e int;\nCOMMIT;\n";
         let found = findings(sql, &postgres(PgVersion::default()), RULE);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().all(|d| d.labels[0].span.slice(sql) == "ALTER TABLE orders"));
@@ -258,6 +296,11 @@ mod tests {
             // Separate transactions, autocommit, new tables.
             "BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE customers ADD COLUMN b int;\nCOMMIT;\n",
             "ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE customers ADD COLUMN b int;\n",
+            // No known foreign key between the tables.
+            "BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nALTER TABLE products ADD COLUMN b int;\nCOMMIT;\n",
+            // Views dropped and recreated are not counted.
+            "ALTER TABLE orders ADD CONSTRAINT o_fk FOREIGN KEY (c) REFERENCES customers (id) NOT VALID;\n\
+             BEGIN;\nDROP VIEW customers;\nALTER TABLE orders ADD COLUMN a int;\nCOMMIT;\n",
             "BEGIN;\nCREATE TABLE t (id int);\nALTER TABLE orders ADD COLUMN a int;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n",
         ] {
             assert!(run(sql).is_empty(), "{sql}");
