@@ -28,6 +28,17 @@ pub struct Analysis {
     pub config: Option<LintConfig>,
 }
 
+/// Name of the diagnostic published instead of findings for a document over `maxFileBytes`.
+pub const FILE_TOO_LARGE: &str = "file-too-large";
+
+/// The analysis of a document too large to lint: one notice at its start, no parse.
+pub fn too_large(version: i32, message: String) -> Analysis {
+    let text = String::new();
+    let index = LineIndex::new(&text);
+    let d = whole_file_diagnostic(&text, FILE_TOO_LARGE, Severity::Info, message);
+    Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None }
+}
+
 /// A UTF-8 byte order mark is three bytes; replacing it by three spaces keeps every offset.
 fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
     match text.strip_prefix('\u{feff}') {

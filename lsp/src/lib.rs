@@ -28,7 +28,9 @@ where
 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
-    let (service, socket) = LspService::new(move |client| Backend::new(client, options, flag));
+    let (service, socket) = LspService::build(move |client| Backend::new(client, options, flag))
+        .custom_method(server::STATUS_METHOD, Backend::status)
+        .finish();
     Server::new(input, output, socket).serve(service).await;
     shutdown.load(Ordering::SeqCst)
 }

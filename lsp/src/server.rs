@@ -214,7 +214,11 @@ impl Inner {
                 return None;
             }
             if e.doc.text.len() > max {
-                Err(format!("{uri}: {} bytes, over the {max}-byte limit: not linted", e.doc.text.len()))
+                Err((
+                    format!("{} bytes, over the {max}-byte limit (maxFileBytes): not linted", e.doc.text.len()),
+                    e.cache.clone(),
+                    e.uri.clone(),
+                ))
             } else {
                 let (text, cache, path, lsp_uri) = (e.doc.text.clone(), e.cache.clone(), e.path.clone(), e.uri.clone());
                 let history = match (e.root.clone(), path.clone()) {
@@ -230,9 +234,33 @@ impl Inner {
         };
         let (text, cache, config, lsp_uri, history) = match snapshot {
             Ok(s) => s,
-            Err(message) => {
-                self.log(MessageType::WARNING, message).await;
-                return None;
+            Err((message, cache, lsp_uri)) => {
+                self.log(MessageType::WARNING, format!("{uri}: {message}")).await;
+                // One notice replaces the findings of the last version that was linted, which
+                // no longer describe the document.
+                let _guard = cache.lock_owned().await;
+                let analysis = Arc::new(crate::analysis::too_large(key.version, message));
+                {
+                    let mut st = self.state();
+                    if st.current_key(uri) != Some(key) {
+                        return None;
+                    }
+                    if let Some(e) = st.docs.get_mut(uri) {
+                        e.analysis = Some((key, analysis.clone()));
+                    }
+                }
+                if publish {
+                    let d = Diagnostic {
+                        range: Range::default(),
+                        severity: Some(DiagnosticSeverity::INFORMATION),
+                        code: Some(NumberOrString::String(crate::analysis::FILE_TOO_LARGE.into())),
+                        source: Some(convert::SOURCE.into()),
+                        message: analysis.diagnostics.first().map(|d| d.message.clone()).unwrap_or_default(),
+                        ..Diagnostic::default()
+                    };
+                    self.client.publish_diagnostics(lsp_uri, vec![d], Some(key.version)).await;
+                }
+                return Some(analysis);
             }
         };
         let mut guard = cache.lock_owned().await;
@@ -669,6 +697,22 @@ impl LanguageServer for Backend {
             docs_url: docs_url.as_deref(),
         };
         Ok(Some(actions::code_actions(&analysis, &req)))
+    }
+}
+
+/// The `sluice/status` request: what the server holds in memory.
+pub const STATUS_METHOD: &str = "sluice/status";
+
+impl Backend {
+    /// Answers `sluice/status`: open documents, their total size in bytes, cached histories.
+    pub async fn status(&self) -> Result<serde_json::Value> {
+        let st = self.inner.state();
+        let bytes: usize = st.docs.values().map(|e| e.doc.text.len()).sum();
+        Ok(serde_json::json!({
+            "documents": st.docs.len(),
+            "documentBytes": bytes,
+            "histories": st.histories.len(),
+        }))
     }
 }
 

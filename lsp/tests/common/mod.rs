@@ -16,7 +16,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 type Waiters = Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>;
 
 pub struct TestClient {
-    out: mpsc::UnboundedSender<Value>,
+    out: mpsc::UnboundedSender<Vec<u8>>,
     waiters: Waiters,
     next_id: i64,
     notifications: mpsc::UnboundedReceiver<Value>,
@@ -60,10 +60,10 @@ impl TestClient {
         let (server_read, server_write) = tokio::io::split(server_io);
         let server = tokio::spawn(sluice_lsp::serve(server_read, server_write, options));
         let (client_read, mut client_write) = tokio::io::split(client_io);
-        let (out, mut out_rx) = mpsc::unbounded_channel::<Value>();
+        let (out, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
         tokio::spawn(async move {
             while let Some(msg) = out_rx.recv().await {
-                if client_write.write_all(&frame(&msg)).await.is_err() {
+                if client_write.write_all(&msg).await.is_err() {
                     break;
                 }
                 let _ = client_write.flush().await;
@@ -81,7 +81,7 @@ impl TestClient {
                     match (id, msg.get("method")) {
                         (Some(id), Some(_)) => {
                             server_requests.lock().unwrap().push(msg.clone());
-                            let _ = out.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                            let _ = out.send(frame(&json!({"jsonrpc": "2.0", "id": id, "result": null})));
                         }
                         (Some(id), None) => {
                             let id = id.as_i64().unwrap_or(-1);
@@ -105,7 +105,12 @@ impl TestClient {
     }
 
     pub fn notify(&self, method: &str, params: Value) {
-        self.out.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).unwrap();
+        self.out.send(frame(&json!({"jsonrpc": "2.0", "method": method, "params": params}))).unwrap();
+    }
+
+    /// Sends bytes as they are (no framing added).
+    pub fn send_raw(&self, bytes: &[u8]) {
+        self.out.send(bytes.to_vec()).unwrap();
     }
 
     /// Sends a request and returns the whole response message (`result` or `error`).
@@ -114,7 +119,7 @@ impl TestClient {
         self.next_id += 1;
         let (tx, rx) = oneshot::channel();
         self.waiters.lock().unwrap().insert(id, tx);
-        self.out.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).unwrap();
+        self.out.send(frame(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))).unwrap();
         tokio::time::timeout(TIMEOUT, rx).await.expect("response timed out").unwrap()
     }
 
