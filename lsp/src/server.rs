@@ -36,8 +36,9 @@ pub struct Options {
     /// Rule documentation URL for `codeDescription.href`; `{rule}` is replaced by the rule name
     /// (without it, `/<rule>` is appended). `SLUICE_DOCS_URL` sets the default.
     pub docs_url: Option<String>,
-    /// Larger documents are not linted (a log message says so); edits are still applied.
-    /// Default 2 MiB.
+    /// Larger documents are not linted: their diagnostics are replaced by one `file-too-large`
+    /// information notice on the first line (and a log message); edits are still applied and
+    /// linting resumes once the document is back under the limit. Default 2 MiB.
     pub max_file_bytes: usize,
     pub linter: Linter,
 }
