@@ -101,6 +101,7 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     }
     let mut results: Vec<Result<FileReport, IoError>> = Vec::new();
     let mut diffs = String::new();
+    let mut integrity_reports = Vec::new();
     for (root, members) in groups {
         let setting = discovery.for_path(&root)?.lint.settings.framework;
         let set = match migrations::load_set(&root, setting) {
@@ -121,6 +122,10 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
             }
         }
         lint_set(&set, &in_set, &jobs, &mut discovery, changes.as_ref(), args, &mut results)?;
+        match crate::integrity::check_set(&set) {
+            Ok(found) => integrity_reports.extend(found.into_iter().flatten()),
+            Err(message) => io_errors.push(IoError { path: display(&set.root), message }),
+        }
     }
     let standalone: Vec<&Job> = standalone
         .into_iter()
@@ -153,6 +158,7 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
         }
         return Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
+    crate::integrity::merge(&mut reports, integrity_reports);
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
     let color = match args.color {
@@ -162,10 +168,13 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     };
     let rendered = match args.format {
         OutputFormat::Human => output::human(&reports, color, args.fix),
-        OutputFormat::Json => output::json(&reports),
-        OutputFormat::Github => output::github(&reports),
-        OutputFormat::Sarif => output::sarif(&reports),
+        other => output::render(other, &reports),
     };
+    if args.format == OutputFormat::Github {
+        if let Err(message) = output::append_step_summary(&reports) {
+            io_errors.push(IoError { path: "GITHUB_STEP_SUMMARY".into(), message });
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`sluice lint | head`) is not an error worth a panic.
     let _ = stdout.write_all(rendered.as_bytes());

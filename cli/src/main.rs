@@ -2,6 +2,7 @@
 
 mod changed;
 mod explain_sql;
+mod integrity;
 mod lint_cmd;
 mod output;
 mod trace_cmd;
@@ -35,6 +36,11 @@ enum Command {
     },
     /// Explain what each statement of a migration locks, scans and rewrites on the target server.
     ExplainSql(explain_sql::ExplainSqlArgs),
+    /// Write `sluice.sum` (a chained SHA-256 of the migrations in apply order) in each migration directory.
+    Hash(integrity::HashArgs),
+    /// Check migration directories against their `sluice.sum` (edited, removed, reordered or
+    /// inserted-before migrations).
+    CheckIntegrity(integrity::CheckArgs),
     /// Apply migrations to a real PostgreSQL server and measure locks, rewrites and blocked traffic.
     Trace(trace_cmd::TraceArgs),
     /// Run the language server on standard input and output (for editors).
@@ -61,6 +67,12 @@ pub enum OutputFormat {
     Github,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// GitLab Code Quality JSON (merge-request widget).
+    Gitlab,
+    /// JUnit XML: one test suite per file, one test case per finding.
+    Junit,
+    /// Markdown for a pull-request comment: summary table and collapsible details per file.
+    Markdown,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -182,6 +194,8 @@ fn main() -> ExitCode {
         Command::ExplainSql(args) => explain_sql::run(&args),
         Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
         Command::Trace(args) => trace_cmd::run(&args),
+        Command::Hash(args) => integrity::run_hash(&args),
+        Command::CheckIntegrity(args) => integrity::run_check(&args),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
             Some(meta) => {
                 print!("{}", output::explain(meta));

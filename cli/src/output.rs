@@ -1,11 +1,14 @@
-//! Report formats: human, JSON, GitHub workflow commands and SARIF; rule listings.
+//! Report formats: human, JSON, GitHub workflow commands, SARIF, GitLab Code Quality, JUnit XML
+//! and Markdown; rule listings.
 
-use crate::ListFormat;
+use crate::{ListFormat, OutputFormat};
 use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use sluice_core::{ColumnUnit, Diagnostic, LineIndex, Severity, Span};
 use sluice_rules::registry::{self, RULES};
 use sluice_rules::RuleMeta;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// The lint result of one file, ready to print.
@@ -375,4 +378,268 @@ pub fn explain(meta: &RuleMeta) -> String {
         meta.severity.name(),
         meta.documentation()
     )
+}
+
+/// Renders `reports` in a machine format (human output without colour).
+pub fn render(format: OutputFormat, reports: &[FileReport]) -> String {
+    match format {
+        OutputFormat::Human => human(reports, false, false),
+        OutputFormat::Json => json(reports),
+        OutputFormat::Github => github(reports),
+        OutputFormat::Sarif => sarif(reports),
+        OutputFormat::Gitlab => gitlab(reports),
+        OutputFormat::Junit => junit(reports),
+        OutputFormat::Markdown => markdown(reports, link_base_from_env().as_deref(), MARKDOWN_LIMIT),
+    }
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+        h.update([0u8]);
+    }
+    h.finalize().iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn gitlab_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Info => "info",
+    }
+}
+
+/// GitLab Code Quality report: one issue per finding. The fingerprint hashes the rule, the path
+/// and the statement text (whitespace-normalised), plus an occurrence number among identical
+/// ones, so it survives lines being inserted above the statement.
+pub fn gitlab(reports: &[FileReport]) -> String {
+    let mut issues = Vec::new();
+    for r in reports {
+        let idx = LineIndex::new(&r.text);
+        let mut seen: HashMap<(&str, String), usize> = HashMap::new();
+        for d in &r.diagnostics {
+            let reg = region(&r.text, &idx, d.span, ColumnUnit::Char);
+            let statement = d.statement.slice(&r.text).split_whitespace().collect::<Vec<_>>().join(" ");
+            let statement_hash = sha256_hex(&[statement.as_bytes()]);
+            let n = seen.entry((d.rule, statement_hash.clone())).or_default();
+            *n += 1;
+            let occurrence = n.to_string();
+            let fingerprint =
+                sha256_hex(&[d.rule.as_bytes(), r.path.as_bytes(), statement_hash.as_bytes(), occurrence.as_bytes()]);
+            let mut description = d.message.clone();
+            if let Some(h) = &d.help {
+                description.push_str(". Help: ");
+                description.push_str(h);
+            }
+            let category = registry::lookup(d.rule).map(|m| m.category.name());
+            issues.push(json!({
+                "type": "issue",
+                "description": description,
+                "check_name": d.rule,
+                "fingerprint": fingerprint,
+                "severity": gitlab_severity(d.severity),
+                "categories": [match category {
+                    Some("locking") => "Performance",
+                    Some("compatibility") | Some("destructive") => "Bug Risk",
+                    _ => "Style",
+                }],
+                "location": {
+                    "path": r.path.replace('\\', "/"),
+                    "lines": {"begin": reg.start_line, "end": reg.end_line},
+                },
+            }));
+        }
+    }
+    serde_json::to_string_pretty(&Value::Array(issues)).unwrap_or_default() + "\n"
+}
+
+/// Text for XML: escaped, with the characters XML 1.0 cannot hold replaced by U+FFFD.
+fn xml_text(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    quick_xml::escape::escape(clean.as_str()).into_owned()
+}
+
+/// JUnit XML: one test suite per file; one test case per finding (a failure when it is at or
+/// above `fail_on`), or one passing test case for a clean file.
+pub fn junit(reports: &[FileReport]) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures) = (0, 0);
+    for r in reports {
+        let idx = LineIndex::new(&r.text);
+        let path = xml_text(&r.path);
+        let mut cases = String::new();
+        let mut suite_failures = 0;
+        for d in &r.diagnostics {
+            let reg = region(&r.text, &idx, d.span, ColumnUnit::Char);
+            let name = xml_text(&format!("{} at {}:{}", d.rule, reg.start_line, reg.start_col));
+            let mut body =
+                format!("{}:{}:{}: {}: {}", r.path, reg.start_line, reg.start_col, d.severity.name(), d.message);
+            if let Some(h) = &d.help {
+                body.push_str("\nhelp: ");
+                body.push_str(h);
+            }
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{path}\" name=\"{name}\" file=\"{path}\" line=\"{}\">",
+                reg.start_line
+            );
+            if d.severity >= r.fail_on {
+                suite_failures += 1;
+                let _ = write!(
+                    cases,
+                    "\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    ",
+                    xml_text(d.rule),
+                    xml_text(&d.message),
+                    xml_text(&body)
+                );
+            } else {
+                let _ = write!(cases, "\n      <system-out>{}</system-out>\n    ", xml_text(&body));
+            }
+            cases.push_str("</testcase>\n");
+        }
+        let count = r.diagnostics.len().max(1);
+        if r.diagnostics.is_empty() {
+            let _ = writeln!(cases, "    <testcase classname=\"{path}\" name=\"no findings\" file=\"{path}\"/>");
+        }
+        tests += count;
+        failures += suite_failures;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{path}\" tests=\"{count}\" failures=\"{suite_failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n"
+        );
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sluice\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{suites}</testsuites>\n"
+    )
+}
+
+/// GitHub and GitLab cap a comment at 65,536 characters; the report stays under this.
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+/// Where line links point: the commit's blob URL on GitHub Actions or GitLab CI, when known.
+pub fn link_base_from_env() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(server), Some(repo), Some(sha)) =
+        (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_SHA"))
+    {
+        return Some(format!("{server}/{repo}/blob/{sha}"));
+    }
+    if let (Some(project), Some(sha)) = (var("CI_PROJECT_URL"), var("CI_COMMIT_SHA")) {
+        return Some(format!("{project}/-/blob/{sha}"));
+    }
+    None
+}
+
+/// Markdown text: `<`, `>` and `&` escaped outside code spans, so a message cannot open HTML.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, part) in s.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(part);
+        } else {
+            out.push_str(&part.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"));
+        }
+    }
+    out.replace('\n', " ")
+}
+
+/// A pull-request comment: a summary table by severity and rule, then one collapsible section
+/// per file with its findings linked to their lines. When that would exceed `limit` characters,
+/// only the summary is kept, with a note saying so.
+pub fn markdown(reports: &[FileReport], link_base: Option<&str>, limit: usize) -> String {
+    let (e, w, i) = counts(reports.iter());
+    let files_with = reports.iter().filter(|r| !r.diagnostics.is_empty()).count();
+    let mut summary = String::from("## Sluice migration lint\n\n");
+    if e + w + i == 0 {
+        let _ = writeln!(summary, "No problems found in {}.", plural(reports.len(), "file"));
+        return summary;
+    }
+    let _ = writeln!(
+        summary,
+        "Found {}, {} and {} in {} ({} checked).\n",
+        plural(e, "error"),
+        plural(w, "warning"),
+        plural(i, "info"),
+        plural(files_with, "file"),
+        reports.len()
+    );
+    let mut by_rule: BTreeMap<(std::cmp::Reverse<Severity>, &str), usize> = BTreeMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        *by_rule.entry((std::cmp::Reverse(d.severity), d.rule)).or_default() += 1;
+    }
+    summary.push_str("| Severity | Rule | Findings |\n| --- | --- | ---: |\n");
+    for ((std::cmp::Reverse(sev), rule), n) in &by_rule {
+        let _ = writeln!(summary, "| {} | `{rule}` | {n} |", sev.name());
+    }
+    let mut details = String::new();
+    for r in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
+        let idx = LineIndex::new(&r.text);
+        let (fe, fw, fi) = counts(std::iter::once(r));
+        let path = r.path.replace('\\', "/");
+        let _ = write!(
+            details,
+            "\n<details><summary><code>{}</code>: {}, {}, {}</summary>\n\n",
+            md_text(&path).replace('`', ""),
+            plural(fe, "error"),
+            plural(fw, "warning"),
+            plural(fi, "info")
+        );
+        for d in &r.diagnostics {
+            let reg = region(&r.text, &idx, d.span, ColumnUnit::Char);
+            let target = match link_base {
+                Some(base) => format!("{}/{path}#L{}", base.trim_end_matches('/'), reg.start_line),
+                None => format!("{path}#L{}", reg.start_line),
+            };
+            let _ = write!(
+                details,
+                "- **{}** `{}` [line {}]({}): {}",
+                d.severity.name(),
+                d.rule,
+                reg.start_line,
+                target.replace(' ', "%20").replace(')', "%29"),
+                md_text(&d.message)
+            );
+            if let Some(h) = &d.help {
+                let _ = write!(details, "<br>help: {}", md_text(h));
+            }
+            details.push('\n');
+        }
+        details.push_str("\n</details>\n");
+    }
+    if summary.chars().count() + details.chars().count() <= limit {
+        return summary + &details;
+    }
+    let _ = write!(
+        summary,
+        "\n> [!NOTE]\n> The per-file details were left out: with them this comment would exceed {limit} characters. \
+         Run `sluice lint` or read the job log for every finding.\n"
+    );
+    summary
+}
+
+/// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when it is set.
+pub fn append_step_summary(reports: &[FileReport]) -> Result<(), String> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else { return Ok(()) };
+    let body = markdown(reports, link_base_from_env().as_deref(), MARKDOWN_LIMIT);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("GITHUB_STEP_SUMMARY {}: {e}", std::path::Path::new(&path).display()))?;
+    std::io::Write::write_all(&mut f, body.as_bytes())
+        .map_err(|e| format!("GITHUB_STEP_SUMMARY {}: {e}", std::path::Path::new(&path).display()))
 }

@@ -2,6 +2,7 @@
 //! the same way for the CLI and the language server.
 
 pub mod discover;
+pub mod integrity;
 pub mod migrations;
 
 pub use discover::{ConfigError, Discovery, IoError, Overrides, Resolved, CONFIG_FILE};
