@@ -69,6 +69,9 @@ pub struct FileContext {
     /// The schema at the end of the whole migration history, when the file was linted as part of
     /// one (every later migration replayed too).
     history_end: Option<Catalog>,
+    /// The tool pairs this up migration with a down file (`.down.sql`, `down.sql`) and the
+    /// directory has none.
+    pub missing_down: bool,
 }
 
 /// What a file is linted against: the schema the earlier migrations produced, the tool's
@@ -86,6 +89,8 @@ pub struct History<'a> {
     /// The file is not applied yet where the migration runs (true for the file being linted);
     /// objects it creates are new and empty.
     pub pending: bool,
+    /// The tool pairs this up migration with a down file and the directory has none.
+    pub missing_down: bool,
 }
 
 fn is_nonzero_timeout(value: &str) -> bool {
@@ -200,6 +205,7 @@ impl FileContext {
             framework: history.framework,
             catalogs,
             history_end: history.end.cloned(),
+            missing_down: history.missing_down,
         }
     }
 

@@ -86,6 +86,33 @@ pub struct PreparedHistory<'a> {
     /// The schema before each reported file.
     before: Vec<Option<Catalog>>,
     end: Catalog,
+    /// Per input: the tool pairs it with a down file and none is in the history.
+    missing_down: Vec<bool>,
+}
+
+/// Whether the tool expects `entry` to have a down file next to it: golang-migrate pairs every
+/// `.up.sql`, sqlx's reversible migrations come as `.up.sql`/`.down.sql`, diesel migration
+/// directories hold `up.sql` and `down.sql`.
+fn expects_down(framework: Framework, entry: &MigrationEntry) -> bool {
+    entry.role == FileRole::Versioned
+        && match framework {
+            Framework::GolangMigrate | Framework::Sqlx => entry.path.ends_with(".up.sql"),
+            Framework::Diesel => entry.path.rsplit('/').next() == Some("up.sql"),
+            _ => false,
+        }
+}
+
+fn missing_downs(inputs: &[MigrationInput<'_>], framework: Framework) -> Vec<bool> {
+    let downs: std::collections::HashSet<&str> = inputs
+        .iter()
+        .filter_map(|i| i.entry.as_ref())
+        .filter(|e| e.role == FileRole::Down)
+        .map(|e| e.version.as_str())
+        .collect();
+    inputs
+        .iter()
+        .map(|i| i.entry.as_ref().is_some_and(|e| expects_down(framework, e) && !downs.contains(e.version.as_str())))
+        .collect()
 }
 
 impl<'a> PreparedHistory<'a> {
@@ -100,7 +127,8 @@ impl<'a> PreparedHistory<'a> {
             let origin = Origin { file: Some(Arc::from(input.path.as_str())), pending: input.pending };
             replay(&mut catalog, p, input.entry.as_ref().map(|e| e.role), &origin);
         }
-        PreparedHistory { inputs, framework, prepared, before, end: catalog }
+        let missing_down = missing_downs(inputs, framework);
+        PreparedHistory { inputs, framework, prepared, before, end: catalog, missing_down }
     }
 
     pub fn framework(&self) -> Framework {
@@ -109,12 +137,12 @@ impl<'a> PreparedHistory<'a> {
 
     /// Lints input `index` as it is on disk; `None` unless the input was marked `report`.
     pub fn lint(&self, index: usize) -> Option<FileLint> {
-        let (input, p) = (self.inputs.get(index)?, self.prepared.get(index)?);
+        let p = self.prepared.get(index)?;
         let before = self.before.get(index)?.as_ref()?;
         if let Some(d) = &p.invalid {
             return Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics: vec![d.clone()] });
         }
-        let diagnostics = self.lint_parsed(input, &p.parsed, p.layout.as_ref(), before);
+        let diagnostics = self.lint_parsed(index, &p.parsed, p.layout.as_ref(), before);
         Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics })
     }
 
@@ -128,7 +156,7 @@ impl<'a> PreparedHistory<'a> {
             .entry
             .as_ref()
             .map(|e| framework::layout_for(self.framework, e, text, input.sidecar.as_deref(), dialect));
-        self.lint_parsed(input, &parsed, layout.as_ref(), before)
+        self.lint_parsed(index, &parsed, layout.as_ref(), before)
     }
 
     /// Lints `text`, already parsed as `parsed`, in place of input `index` (which must be marked
@@ -159,6 +187,7 @@ impl<'a> PreparedHistory<'a> {
             framework: self.framework,
             layout: layout.as_ref(),
             pending: true,
+            missing_down: self.missing_down.get(index).copied().unwrap_or(false),
         };
         let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
         lint_in_context(parsed, &fcx, input.config)
@@ -166,13 +195,20 @@ impl<'a> PreparedHistory<'a> {
 
     fn lint_parsed(
         &self,
-        input: &MigrationInput<'_>,
+        index: usize,
         parsed: &ParsedFile,
         layout: Option<&FileLayout>,
         before: &Catalog,
     ) -> Vec<Diagnostic> {
-        let history =
-            History { before: Some(before), end: Some(&self.end), framework: self.framework, layout, pending: true };
+        let Some(input) = self.inputs.get(index) else { return Vec::new() };
+        let history = History {
+            before: Some(before),
+            end: Some(&self.end),
+            framework: self.framework,
+            layout,
+            pending: true,
+            missing_down: self.missing_down.get(index).copied().unwrap_or(false),
+        };
         let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
         lint_in_context(parsed, &fcx, input.config)
     }

@@ -138,7 +138,9 @@ pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig
         let mut reporter = Reporter::new(meta);
         rule.check(&cx, &mut reporter);
         for mut d in reporter.diagnostics {
-            d.severity = severity;
+            // A rule may lower one finding below its default (a contract migration's compatibility
+            // findings are info); the configured level never raises it back.
+            d.severity = if d.severity < meta.severity { d.severity.min(severity) } else { severity };
             // No fix edits a DO block or function body; findings in a function body say when it runs.
             file.qualify_embedded_finding(&mut d);
             found.push(d);

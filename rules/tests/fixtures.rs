@@ -1,11 +1,12 @@
 //! Every rule has fixtures under `fixtures/<dialect>/<rule>/`: `fire*.sql` files on which it must
 //! report (rendered diagnostics are snapshotted) and `ok*.sql` files on which it must stay silent.
 //! A `sluice.toml` in the folder sets the analysis settings; `history/*.sql` there are replayed
-//! first as applied migrations (the schema the fixture is linted against). Rules with a fix must converge: after
-//! applying their fixes the file still parses and the fixed findings are gone.
+//! first as applied migrations (the schema the fixture is linted against), the fixture being a
+//! new migration of the change set. Rules with a fix must converge: after applying their fixes the
+//! file still parses and the fixed findings are gone.
 
 use sluice_core::config::Config;
-use sluice_core::framework::Framework;
+use sluice_core::framework::{classify, FileRole, Framework, FrameworkSetting, MigrationEntry};
 use sluice_core::Diagnostic;
 use sluice_core::{Dialect, Settings};
 use sluice_rules::registry::{self, RULES};
@@ -30,24 +31,57 @@ fn config_for(dir: &Path, dialect: Dialect) -> LintConfig {
 
 /// Lints a fixture. When the rule's folder has a `history/` folder, its `*.sql` files are replayed
 /// first, in name order, as already-applied migrations, so the fixture is linted against the
-/// schema they leave (tables created there are existing tables, not new ones).
+/// schema they leave (tables created there are existing tables, not new ones); the fixture itself
+/// is a new migration of the change set. When the folder's `sluice.toml` names a migration tool
+/// (`framework = "dbmate"`), the history files are that tool's migrations (named as the tool
+/// names them) and the fixture's first line may give its name as the tool would see it
+/// (`-- fixture-path: 0002_add.up.sql`), so up/down sections and down files are known.
 fn lint_fixture(dir: &Path, text: &str, config: &LintConfig) -> Vec<Diagnostic> {
+    let framework = match config.settings.framework {
+        FrameworkSetting::Fixed(fw) => fw,
+        FrameworkSetting::Auto => Framework::Plain,
+    };
     let history = sql_files(&dir.join("history"), "");
-    if history.is_empty() {
+    if history.is_empty() && framework == Framework::Plain {
         return lint_text(text, config);
     }
     let texts: Vec<(String, String)> = history
         .iter()
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(p).expect("read history file")))
+        .map(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            (name, std::fs::read_to_string(p).expect("read history file"))
+        })
         .collect();
-    fn input<'a>(path: &str, bytes: &'a [u8], report: bool, config: &'a LintConfig) -> MigrationInput<'a> {
-        MigrationInput { path: path.to_string(), bytes, entry: None, sidecar: None, report, pending: report, config }
+    let entry = |name: &str| (framework != Framework::Plain).then(|| classify(framework, name)).flatten();
+    fn input<'a>(
+        path: &str,
+        bytes: &'a [u8],
+        entry: Option<MigrationEntry>,
+        report: bool,
+        config: &'a LintConfig,
+    ) -> MigrationInput<'a> {
+        MigrationInput { path: path.to_string(), bytes, entry, sidecar: None, report, pending: report, config }
     }
     let mut inputs: Vec<MigrationInput<'_>> =
-        texts.iter().map(|(p, t)| input(p, t.as_bytes(), false, config)).collect();
-    inputs.push(input("fixture.sql", text.as_bytes(), true, config));
+        texts.iter().map(|(p, t)| input(p, t.as_bytes(), entry(p), false, config)).collect();
+    let fixture_path = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().strip_prefix("-- fixture-path:"))
+        .map_or("fixture.sql", str::trim)
+        .to_string();
+    let fixture_entry = entry(&fixture_path).or_else(|| {
+        (framework != Framework::Plain).then(|| MigrationEntry {
+            path: fixture_path.clone(),
+            version: "99999999999999".into(),
+            description: "fixture".into(),
+            role: FileRole::Versioned,
+            framework,
+        })
+    });
+    inputs.push(input(&fixture_path, text.as_bytes(), fixture_entry, true, config));
     let last = inputs.len() - 1;
-    PreparedHistory::new(&inputs, Framework::Plain).lint_text(last, text)
+    PreparedHistory::new(&inputs, framework).lint_text(last, text)
 }
 
 fn sql_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {

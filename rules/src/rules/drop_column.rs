@@ -1,10 +1,13 @@
+use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `ALTER TABLE ... DROP COLUMN` on a table that existed before this migration.
+    /// Flags `ALTER TABLE ... DROP COLUMN` of a column that exists on the base schema: not added
+    /// by this file or by another new migration of the change set (`--changed-since`). In a
+    /// migration marked `-- sluice:phase contract` the finding is info.
     ///
     /// ## Why it is bad
     /// The data is gone, and a down migration cannot bring it back. The application version
@@ -18,10 +21,9 @@ declare_rule! {
     ///
     /// ## Use instead
     /// Contract in steps: deploy code that no longer reads or writes the column, then drop it in
-    /// a later migration marked as a contract step, with a suppression comment saying why it is
-    /// safe now:
+    /// a later migration marked as a contract step:
     /// ```sql
-    /// -- sluice:ignore drop-column: unused since release 42
+    /// -- sluice:phase contract
     /// ALTER TABLE users DROP COLUMN IF EXISTS legacy_login;
     /// ```
     pub struct DropColumn {
@@ -39,8 +41,17 @@ impl Rule for DropColumn {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let contract = compat::contract_phase(cx);
         for (o, name, a) in cx.alters_of_existing_tables() {
             let AlterActionKind::DropColumn { name: col, .. } = &a.kind else { continue };
+            // Rollbacks are judged by `destructive-down-migration`, disguised renames by
+            // `rename-by-add-and-drop`; a column the change set adds is unknown to running code.
+            if compat::is_down(&o)
+                || !compat::column_on_base(cx, o.index, name, &col.name)
+                || compat::disguised_rename(cx, o.index, name, &col.name).is_some()
+            {
+                continue;
+            }
             let d = out.report(
                 o.stmt,
                 col.span,
@@ -51,8 +62,11 @@ impl Rule for DropColumn {
                 ),
             );
             d.help = Some(
-                "stop using the column in the application first, then drop it in a later contract migration".into(),
+                "stop using the column in the application first, then drop it in a later migration marked \
+                 `-- sluice:phase contract`"
+                    .into(),
             );
+            compat::apply_contract_phase(d, contract);
         }
     }
 }

@@ -1,3 +1,4 @@
+use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{ObjectKind, Op};
@@ -5,8 +6,10 @@ use sluice_core::Dialect;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `DROP TABLE` of a table that existed before this migration (tables created earlier
-    /// in the same file and MySQL `DROP TEMPORARY TABLE` are not flagged).
+    /// Flags `DROP TABLE` of a table that exists on the base schema (tables created earlier in
+    /// the same file or by another new migration of the change set, and MySQL `DROP TEMPORARY
+    /// TABLE`, are not flagged). In a migration marked `-- sluice:phase contract` the finding is
+    /// info; in a down migration `destructive-down-migration` reports it instead.
     ///
     /// ## Why it is bad
     /// Every row is gone the moment the migration commits, and no down migration can bring it
@@ -21,9 +24,9 @@ declare_rule! {
     ///
     /// ## Use instead
     /// Contract in steps: deploy code that no longer reads or writes the table, keep a backup,
-    /// then drop it in a later migration with a suppression comment saying why it is safe now:
+    /// then drop it in a later migration marked as a contract step:
     /// ```sql
-    /// -- sluice:ignore drop-table: unused since release 42, archived to s3://backups/legacy_invoices
+    /// -- sluice:phase contract: unused since release 42, archived to s3://backups/legacy_invoices
     /// DROP TABLE IF EXISTS legacy_invoices;
     /// ```
     pub struct DropTable {
@@ -41,8 +44,12 @@ impl Rule for DropTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let contract = compat::contract_phase(cx);
         for o in cx.ops() {
             let Op::Drop { kind: ObjectKind::Table, names, cascade, .. } = o.op else { continue };
+            if compat::is_down(&o) {
+                continue;
+            }
             // MySQL `DROP TEMPORARY TABLE` only drops a table of this session.
             if cx.code_tokens(o.stmt).nth(1).is_some_and(|t| t.is_word(cx.text(), "temporary")) {
                 continue;
@@ -66,9 +73,10 @@ impl Rule for DropTable {
                 );
                 d.help = Some(
                     "stop using the table in the application first and keep a backup, then drop it in a later \
-                     contract migration"
+                     migration marked `-- sluice:phase contract`"
                         .into(),
                 );
+                compat::apply_contract_phase(d, contract);
             }
         }
     }

@@ -42,6 +42,10 @@ rules! {
     truncate_table::TruncateTable,
     rename_column::RenameColumn,
     rename_table::RenameTable,
+    rename_by_add_and_drop::RenameByAddAndDrop,
+    not_null_breaks_old_inserts::NotNullBreaksOldInserts,
+    destructive_down_migration::DestructiveDownMigration,
+    missing_down_migration::MissingDownMigration,
     drop_not_null::DropNotNull,
     add_not_null_column_without_default::AddNotNullColumnWithoutDefault,
     unbatched_table_wide_dml::UnbatchedTableWideDml,
@@ -72,6 +76,7 @@ rules! {
     // (section: mysql)
 }
 
+mod compat;
 mod existing_locks;
 mod session_timeouts;
 

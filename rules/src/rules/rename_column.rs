@@ -1,11 +1,14 @@
+use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::AlterActionKind;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `ALTER TABLE ... RENAME COLUMN` on a table that existed before this migration, and
-    /// the MySQL `CHANGE [COLUMN] old new ...` form when the new name differs from the old one.
+    /// Flags `ALTER TABLE ... RENAME COLUMN` of a column that exists on the base schema (not
+    /// added by this file or by another new migration of the change set), and the MySQL
+    /// `CHANGE [COLUMN] old new ...` form when the new name differs from the old one. In a
+    /// migration marked `-- sluice:phase contract` the finding is info.
     ///
     /// ## Why it is bad
     /// The rename is instant, but the application version still running during the deploy
@@ -42,6 +45,7 @@ impl Rule for RenameColumn {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let contract = compat::contract_phase(cx);
         for (o, name, a) in cx.alters_of_existing_tables() {
             let (from, to) = match &a.kind {
                 AlterActionKind::RenameColumn { from, to } => (from, to),
@@ -50,6 +54,10 @@ impl Rule for RenameColumn {
                 }
                 _ => continue,
             };
+            // Running code cannot use a column the change set itself adds.
+            if !compat::column_on_base(cx, o.index, name, &from.name) {
+                continue;
+            }
             let d = out.report(
                 o.stmt,
                 from.span.cover(to.span),
@@ -65,6 +73,7 @@ impl Rule for RenameColumn {
                  migration (or bridge the deploy with a view)"
                     .into(),
             );
+            compat::apply_contract_phase(d, contract);
         }
     }
 }

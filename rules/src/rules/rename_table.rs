@@ -1,12 +1,14 @@
+use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
-use sluice_core::Statement;
+use sluice_core::{Span, Statement};
 
 declare_rule! {
     /// ## What it does
-    /// Flags renaming a table that existed before this migration: `ALTER TABLE a RENAME TO b`
-    /// and MySQL `RENAME TABLE a TO b`. A rename is not flagged when the same file puts a table
+    /// Flags renaming a table that exists on the base schema (not created by this file or by
+    /// another new migration of the change set): `ALTER TABLE a RENAME TO b` and MySQL
+    /// `RENAME TABLE a TO b`. In a migration marked `-- sluice:phase contract` the finding is info. A rename is not flagged when the same file puts a table
     /// or view back under the old name (a bridging view), nor the renames of a table swap
     /// (`RENAME TABLE t TO t_old, t_new TO t`).
     ///
@@ -56,7 +58,7 @@ fn keeps_names_working(cx: &RuleContext<'_>, position: usize, from: &QualifiedNa
     })
 }
 
-fn report(out: &mut Reporter, stmt: &Statement, from: &QualifiedName, to: &QualifiedName) {
+fn report(out: &mut Reporter, stmt: &Statement, from: &QualifiedName, to: &QualifiedName, contract: Option<Span>) {
     let d = out.report(
         stmt,
         from.span.cover(to.span),
@@ -71,6 +73,7 @@ fn report(out: &mut Reporter, stmt: &Statement, from: &QualifiedName, to: &Quali
          with a new table"
             .into(),
     );
+    compat::apply_contract_phase(d, contract);
 }
 
 impl Rule for RenameTable {
@@ -79,19 +82,20 @@ impl Rule for RenameTable {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let contract = compat::contract_phase(cx);
         for (position, o) in cx.ops().enumerate() {
             match o.op {
                 Op::RenameTable { from, to }
                     if !cx.is_new_table(from, o.index) && !keeps_names_working(cx, position, from, to) =>
                 {
-                    report(out, o.stmt, from, to)
+                    report(out, o.stmt, from, to, contract)
                 }
                 // MySQL `ALTER TABLE a RENAME TO b` may come with other clauses.
                 Op::AlterTable { name, actions, .. } if !cx.is_new_table(name, o.index) => {
                     for a in actions {
                         if let AlterActionKind::RenameTable { to } = &a.kind {
                             if !keeps_names_working(cx, position, name, to) {
-                                report(out, o.stmt, name, to);
+                                report(out, o.stmt, name, to, contract);
                             }
                         }
                     }

@@ -1,3 +1,4 @@
+use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::ir::Op;
@@ -44,6 +45,10 @@ impl Rule for TruncateTable {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
             let Op::Truncate { tables, cascade } = o.op else { continue };
+            // A rollback's TRUNCATE is judged by `destructive-down-migration`.
+            if compat::is_down(&o) {
+                continue;
+            }
             let cascade = *cascade && cx.dialect() == Dialect::Postgres;
             let cascade_span = if cascade {
                 cx.file.statement_tokens(o.stmt).iter().rev().find(|t| t.is_word(cx.text(), "cascade")).map(|t| t.span)
