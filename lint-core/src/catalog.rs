@@ -15,7 +15,7 @@ use crate::ir::{
     AlterActionKind, ColumnDef, Constraint, ConstraintKind, IndexColumn, ObjectKind, Op, QualifiedName, TypeName,
 };
 use crate::Dialect;
-use imbl::HashMap as PMap;
+use imbl::{HashMap as PMap, HashSet as PSet};
 use std::sync::Arc;
 
 /// Where an object came from.
@@ -142,16 +142,147 @@ impl Index {
 #[derive(Clone, Debug)]
 pub struct Catalog {
     dialect: Dialect,
-    tables: PMap<String, Arc<Table>>,
+    tables: Tables,
     /// Keyed by `schema.name` (PostgreSQL: index names are unique per schema) or `table.name`
     /// (MySQL: per table). Unnamed indexes get a synthetic key.
-    indexes: PMap<String, Arc<Index>>,
+    indexes: Indexes,
     /// PostgreSQL enum types and their labels, by key.
     enums: PMap<String, Arc<Vec<String>>>,
     /// Other named objects (views, sequences, functions, schemas, extensions, types).
     objects: PMap<(u8, String), Origin>,
     /// Counter for synthetic index keys.
     unnamed: u64,
+}
+
+/// Tables by key, with the keys of each (lower-case) table name, so an unqualified name resolves
+/// without a scan.
+#[derive(Clone, Debug, Default)]
+struct Tables {
+    by_key: PMap<String, Arc<Table>>,
+    by_name: PMap<String, PSet<String>>,
+}
+
+impl Tables {
+    fn get(&self, key: &str) -> Option<&Arc<Table>> {
+        self.by_key.get(key)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    fn insert(&mut self, key: String, table: Arc<Table>) {
+        let name = table.name.to_ascii_lowercase();
+        if let Some(old) = self.by_key.insert(key.clone(), table) {
+            self.unlink(&old.name.to_ascii_lowercase(), &key);
+        }
+        let mut keys = self.by_name.get(&name).cloned().unwrap_or_default();
+        keys.insert(key);
+        self.by_name.insert(name, keys);
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Arc<Table>> {
+        let old = self.by_key.remove(key)?;
+        self.unlink(&old.name.to_ascii_lowercase(), key);
+        Some(old)
+    }
+
+    fn unlink(&mut self, name: &str, key: &str) {
+        if let Some(keys) = self.by_name.get(name) {
+            let mut keys = keys.clone();
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_name.remove(name);
+            } else {
+                self.by_name.insert(name.to_string(), keys);
+            }
+        }
+    }
+
+    /// Keys of the tables called `name` (lower case) in any schema.
+    fn named(&self, name: &str) -> impl Iterator<Item = &String> {
+        self.by_name.get(name).into_iter().flat_map(|k| k.iter())
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.by_key.keys()
+    }
+
+    fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// Indexes by key, with the keys of each table's indexes and of each (lower-case) index name.
+#[derive(Clone, Debug, Default)]
+struct Indexes {
+    by_key: PMap<String, Arc<Index>>,
+    by_table: PMap<String, PSet<String>>,
+    by_name: PMap<String, PSet<String>>,
+}
+
+fn link(map: &mut PMap<String, PSet<String>>, at: &str, key: &str) {
+    let mut keys = map.get(at).cloned().unwrap_or_default();
+    keys.insert(key.to_string());
+    map.insert(at.to_string(), keys);
+}
+
+fn unlink(map: &mut PMap<String, PSet<String>>, at: &str, key: &str) {
+    if let Some(keys) = map.get(at) {
+        let mut keys = keys.clone();
+        keys.remove(key);
+        if keys.is_empty() {
+            map.remove(at);
+        } else {
+            map.insert(at.to_string(), keys);
+        }
+    }
+}
+
+impl Indexes {
+    fn get(&self, key: &str) -> Option<&Arc<Index>> {
+        self.by_key.get(key)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    fn insert(&mut self, key: String, index: Arc<Index>) {
+        self.remove(&key);
+        link(&mut self.by_table, &index.table, &key);
+        if let Some(n) = &index.name {
+            link(&mut self.by_name, &n.to_ascii_lowercase(), &key);
+        }
+        self.by_key.insert(key, index);
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Arc<Index>> {
+        let old = self.by_key.remove(key)?;
+        unlink(&mut self.by_table, &old.table, key);
+        if let Some(n) = &old.name {
+            unlink(&mut self.by_name, &n.to_ascii_lowercase(), key);
+        }
+        Some(old)
+    }
+
+    /// Keys of the indexes on the table with catalog key `table`.
+    fn on_table(&self, table: &str) -> Vec<String> {
+        self.by_table.get(table).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Keys of the indexes called `name` (lower case).
+    fn named(&self, name: &str) -> Vec<String> {
+        self.by_name.get(name).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
 }
 
 fn kind_tag(kind: ObjectKind) -> u8 {
@@ -162,8 +293,8 @@ impl Catalog {
     pub fn new(dialect: Dialect) -> Catalog {
         Catalog {
             dialect,
-            tables: PMap::new(),
-            indexes: PMap::new(),
+            tables: Tables::default(),
+            indexes: Indexes::default(),
             enums: PMap::new(),
             objects: PMap::new(),
             unnamed: 0,
@@ -203,7 +334,7 @@ impl Catalog {
         if name.schema.is_some() {
             return None;
         }
-        let mut found = self.tables.iter().filter(|(_, t)| t.name.eq_ignore_ascii_case(&name.name)).map(|(k, _)| k);
+        let mut found = self.tables.named(&name.name.to_ascii_lowercase());
         match (found.next(), found.next()) {
             (Some(k), None) => Some(k.clone()),
             _ => None,
@@ -222,7 +353,7 @@ impl Catalog {
     /// Every index on the table.
     pub fn indexes_on(&self, table: &QualifiedName) -> Vec<&Index> {
         let Some(key) = self.resolve(table) else { return Vec::new() };
-        self.indexes.values().filter(|i| i.table == key).map(|i| i.as_ref()).collect()
+        self.indexes.on_table(&key).iter().filter_map(|k| self.indexes.get(k)).map(|i| i.as_ref()).collect()
     }
 
     /// True when an index (including a primary key or unique constraint) on `table` has `columns`
@@ -253,8 +384,9 @@ impl Catalog {
         if name.schema.is_none() && self.dialect == Dialect::Postgres {
             return self
                 .indexes
-                .values()
-                .find(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name.name)))
+                .named(&name.name.to_ascii_lowercase())
+                .first()
+                .and_then(|k| self.indexes.get(k))
                 .map(|i| i.as_ref());
         }
         None
@@ -349,11 +481,7 @@ impl Catalog {
                 for n in names {
                     let key = self.index_key(&n.name, table.as_ref(), n.schema.as_deref());
                     if self.indexes.remove(&key).is_none() && n.schema.is_none() {
-                        let found = self
-                            .indexes
-                            .iter()
-                            .find(|(_, i)| i.name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&n.name)))
-                            .map(|(k, _)| k.clone());
+                        let found = self.indexes.named(&n.name.to_ascii_lowercase()).into_iter().next();
                         if let Some(k) = found {
                             self.indexes.remove(&k);
                         }
@@ -390,7 +518,7 @@ impl Catalog {
                     }
                 }
             }
-            Op::Create { kind, name: Some(name), if_not_exists, or_replace } => {
+            Op::Create { kind, name: Some(name), if_not_exists, or_replace, .. } => {
                 let key = (kind_tag(*kind), self.key(name));
                 if (*if_not_exists || *or_replace) && self.objects.contains_key(&key) {
                     return;
@@ -418,7 +546,7 @@ impl Catalog {
                 let found = if self.indexes.contains_key(&key) {
                     Some(key)
                 } else {
-                    self.indexes.iter().find(|(_, i)| i.as_ref() == &old).map(|(k, _)| k.clone())
+                    self.indexes.named(&from.name.to_ascii_lowercase()).into_iter().next()
                 };
                 if let Some(k) = found {
                     self.indexes.remove(&k);
@@ -462,10 +590,17 @@ impl Catalog {
         format!("\u{0}unnamed{}", self.unnamed)
     }
 
+    /// The indexes on the table with catalog key `table_key`, with their keys.
+    fn table_indexes(&self, table_key: &str) -> Vec<(String, Arc<Index>)> {
+        self.indexes
+            .on_table(table_key)
+            .into_iter()
+            .filter_map(|k| self.indexes.get(&k).cloned().map(|i| (k, i)))
+            .collect()
+    }
+
     fn remove_table_indexes(&mut self, table_key: &str) {
-        let doomed: Vec<String> =
-            self.indexes.iter().filter(|(_, i)| i.table == table_key).map(|(k, _)| k.clone()).collect();
-        for k in doomed {
+        for k in self.indexes.on_table(table_key) {
             self.indexes.remove(&k);
         }
     }
@@ -622,11 +757,10 @@ impl Catalog {
                     t.constraints.retain(|c| !c.columns.iter().any(|x| x.eq_ignore_ascii_case(&col)));
                 });
                 let doomed: Vec<String> = self
-                    .indexes
-                    .iter()
+                    .table_indexes(key)
+                    .into_iter()
                     .filter(|(_, i)| {
-                        i.table == key
-                            && i.columns.iter().any(|c| c.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&col)))
+                        i.columns.iter().any(|c| c.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&col)))
                     })
                     .map(|(k, _)| k.clone())
                     .collect();
@@ -739,14 +873,9 @@ impl Catalog {
                     t.constraints.retain(|c| c.kind != CatalogConstraintKind::PrimaryKey);
                 });
                 let doomed: Vec<String> = self
-                    .indexes
-                    .iter()
-                    .filter(|(_, i)| {
-                        i.table == key
-                            && i.unique
-                            && i.columns.iter().flatten().eq(pk_cols.iter())
-                            && !pk_cols.is_empty()
-                    })
+                    .table_indexes(key)
+                    .into_iter()
+                    .filter(|(_, i)| i.unique && i.columns.iter().flatten().eq(pk_cols.iter()) && !pk_cols.is_empty())
                     .map(|(k, _)| k.clone())
                     .take(1)
                     .collect();
@@ -783,11 +912,9 @@ impl Catalog {
 
     fn rename_index_columns(&mut self, table_key: &str, from: &str, to: &str) {
         let touched: Vec<(String, Arc<Index>)> = self
-            .indexes
-            .iter()
-            .filter(|(_, i)| i.table == table_key)
+            .table_indexes(table_key)
+            .into_iter()
             .filter(|(_, i)| i.columns.iter().any(|c| c.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(from))))
-            .map(|(k, i)| (k.clone(), i.clone()))
             .collect();
         for (k, i) in touched {
             let mut i = i.as_ref().clone();
@@ -807,8 +934,7 @@ impl Catalog {
         let renamed = QualifiedName { schema: schema.clone(), name: to.name.clone(), span: to.span };
         let new_key = self.key(&renamed);
         self.tables.insert(new_key.clone(), Arc::new(Table { schema, name: to.name.clone(), ..t.as_ref().clone() }));
-        let moved: Vec<(String, Arc<Index>)> =
-            self.indexes.iter().filter(|(_, i)| i.table == old_key).map(|(k, i)| (k.clone(), i.clone())).collect();
+        let moved = self.table_indexes(&old_key);
         for (k, i) in moved {
             let idx = Index { table: new_key.clone(), ..i.as_ref().clone() };
             self.indexes.remove(&k);
