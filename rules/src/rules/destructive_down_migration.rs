@@ -105,7 +105,8 @@ impl Rule for DestructiveDownMigration {
                     }
                 }
                 Op::Dml { kind: DmlKind::Delete, table, .. } => {
-                    let what = table.as_ref().map_or_else(|| "rows".to_string(), |t| format!("rows of `{}`", t.display()));
+                    let what =
+                        table.as_ref().map_or_else(|| "rows".to_string(), |t| format!("rows of `{}`", t.display()));
                     let span = table.as_ref().map_or(o.stmt.span, |t| t.span);
                     let d = out.report(
                         o.stmt,

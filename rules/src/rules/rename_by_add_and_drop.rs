@@ -74,7 +74,8 @@ impl Rule for RenameByAddAndDrop {
                 d.labels.push(Label { span, message: format!("`{}` added here", twin.name) });
             }
             if let Some(span) = twin.copy_span {
-                d.labels.push(Label { span, message: "values copied here; rows old code writes later are lost".into() });
+                d.labels
+                    .push(Label { span, message: "values copied here; rows old code writes later are lost".into() });
             }
             d.help = Some(format!(
                 "ship the new column first and let the application write both; drop `{}` in a later migration \
