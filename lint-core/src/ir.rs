@@ -277,8 +277,9 @@ pub enum AlterActionKind {
     },
     /// `ENABLE`/`DISABLE TRIGGER`.
     EnableDisableTrigger,
-    /// `SET (storage_parameter = ...)`, `SET STATISTICS` and friends.
-    SetOption,
+    /// PostgreSQL `SET STATISTICS`, `SET STORAGE`, `SET COMPRESSION`, and column or table
+    /// `SET (...)` / `RESET (...)`.
+    SetOption(SetOptionKind),
     /// MySQL table options such as `ENGINE=`, `ROW_FORMAT=`, `FORCE`, `AUTO_INCREMENT=`.
     TableOption {
         name: String,
@@ -287,6 +288,20 @@ pub enum AlterActionKind {
     Other {
         kind: String,
     },
+}
+
+/// What a PostgreSQL `ALTER TABLE ... SET`/`RESET` subcommand changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum SetOptionKind {
+    /// `ALTER COLUMN c SET STATISTICS n`.
+    Statistics,
+    /// `ALTER COLUMN c SET (n_distinct = ...)` / `RESET (...)`.
+    ColumnOptions,
+    /// `ALTER COLUMN c SET STORAGE ...` / `SET COMPRESSION ...`.
+    ColumnStorage,
+    /// The table's `SET (name = ...)` / `RESET (name)`: the storage parameter names in lower
+    /// case, with their `toast.` prefix.
+    StorageParameters(Vec<String>),
 }
 
 /// MySQL `ALGORITHM=` values.
@@ -447,6 +462,8 @@ pub enum Op {
         if_not_exists: bool,
         /// `OR REPLACE`.
         or_replace: bool,
+        /// The table the object is defined on (`CREATE TRIGGER ... ON t`).
+        table: Option<QualifiedName>,
     },
     /// `ALTER INDEX a RENAME TO b`, `ALTER VIEW ... RENAME`, `ALTER SCHEMA ... RENAME`, etc.
     RenameObject {
@@ -489,6 +506,8 @@ pub enum Op {
     /// `REINDEX [CONCURRENTLY] ...`.
     Reindex {
         concurrently: bool,
+        /// `Index`, `Table`, `Schema`, `Database`; `Other` for `SYSTEM`.
+        kind: ObjectKind,
         target: Option<QualifiedName>,
     },
     /// `VACUUM [FULL]`.

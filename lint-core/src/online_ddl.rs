@@ -321,7 +321,7 @@ pub fn alter_action_in(kind: &AlterActionKind, target: Target, table: Option<&Ta
         | K::AttachPartition { .. }
         | K::DetachPartition { .. }
         | K::EnableDisableTrigger
-        | K::SetOption
+        | K::SetOption(_)
         | K::Other { .. } => return None,
     })
 }

@@ -9,21 +9,24 @@
 //! |---|---|---|---|
 //! | ADD COLUMN (no default or non-volatile default) | AEL (brief) | none | PG < 11: a non-NULL default rewrites |
 //! | ADD COLUMN with a volatile default, identity/serial, GENERATED STORED | AEL | rewrite | |
-//! | DROP COLUMN, RENAME COLUMN/TABLE, SET/DROP DEFAULT, DROP NOT NULL, DROP CONSTRAINT | AEL | none | |
-//! | ALTER COLUMN TYPE | AEL | rewrite unless binary coercible | |
+//! | DROP COLUMN, RENAME COLUMN/TABLE, SET/DROP DEFAULT, DROP NOT NULL, DROP CONSTRAINT | AEL | none | dropping a foreign key also takes AEL on the referenced table |
+//! | ALTER COLUMN TYPE | AEL | rewrite unless binary coercible | on a referenced key: AEL on the referencing tables too |
 //! | SET NOT NULL | AEL | scan | PG 12+: no scan with a valid `CHECK (col IS NOT NULL)` |
 //! | ADD CHECK | AEL | scan unless NOT VALID | |
 //! | ADD FOREIGN KEY | SRE on both tables | scan unless NOT VALID | |
 //! | ADD PRIMARY KEY / UNIQUE / EXCLUDE | AEL | index build | |
-//! | VALIDATE CONSTRAINT, SET STATISTICS, CLUSTER ON, SET WITHOUT CLUSTER | SUE | VALIDATE scans | |
+//! | VALIDATE CONSTRAINT, SET STATISTICS, column SET/RESET (n_distinct), CLUSTER ON, SET WITHOUT CLUSTER | SUE | VALIDATE scans | a foreign key's VALIDATE also takes ROW SHARE on the referenced table |
+//! | SET/RESET (fillfactor, toast_tuple_target, parallel_workers, autovacuum_*, vacuum_*, log_autovacuum_min_duration, toast.*) | SUE | none | PG < 10: AEL assumed |
+//! | SET/RESET of other storage parameters (user_catalog_table), SET STORAGE, SET COMPRESSION | AEL | none | |
 //! | ENABLE/DISABLE TRIGGER, CREATE TRIGGER | SRE | none | |
 //! | SET TABLESPACE, SET LOGGED/UNLOGGED, VACUUM FULL, CLUSTER | AEL | rewrite | |
 //! | ATTACH PARTITION | SUE on parent (PG 12+, AEL before), AEL on the partition | scan | |
 //! | DETACH PARTITION | AEL | none | CONCURRENTLY (PG 14+): SUE on the parent, not in a transaction |
 //! | CREATE INDEX | SHARE | build | CONCURRENTLY: SUE, not in a transaction |
-//! | DROP INDEX | AEL | none | CONCURRENTLY: SUE, not in a transaction |
+//! | DROP INDEX | AEL on the index and its table | none | CONCURRENTLY: SUE, not in a transaction |
 //! | REINDEX | SHARE on the table, AEL on the index | rebuild | CONCURRENTLY (PG 12+): SUE, not in a transaction |
 //! | ALTER TYPE ... ADD VALUE | EXCLUSIVE on the type | none | PG < 12: not in a transaction block |
+//! | ALTER TYPE ... RENAME | none on the type (its catalog row is updated) | none | |
 //! | TRUNCATE, DROP TABLE | AEL | destructive | |
 //! | CREATE TABLE ... REFERENCES other | SRE on the referenced table | none | |
 //! | INSERT/UPDATE/DELETE/MERGE, SELECT | ROW EXCLUSIVE, ACCESS SHARE | | |
@@ -32,7 +35,7 @@
 
 use crate::ir::{
     AlterAction, AlterActionKind, ColumnDef, ConstraintKind, DmlKind, GeneratedKind, ObjectKind, Op, QualifiedName,
-    Volatility,
+    SetOptionKind, Volatility,
 };
 
 use crate::version::PgVersion;
@@ -125,6 +128,8 @@ impl fmt::Display for LockMode {
 pub enum Target {
     Table(QualifiedName),
     Index(QualifiedName),
+    /// The table an index belongs to, when only the index is named (`REINDEX INDEX i`).
+    IndexTable(QualifiedName),
     /// The table a foreign key points at.
     Referenced(QualifiedName),
     /// A type (the lock is on the type object, not on the tables using it).
@@ -138,6 +143,7 @@ impl Target {
         match self {
             Target::Table(n) => format!("table {}", n.display()),
             Target::Index(n) => format!("index {}", n.display()),
+            Target::IndexTable(n) => format!("the table of index {}", n.display()),
             Target::Referenced(n) => format!("referenced table {}", n.display()),
             Target::Type(n) => format!("type {}", n.display()),
             Target::Database => "database".to_string(),
@@ -148,6 +154,7 @@ impl Target {
         match (self, other) {
             (Target::Table(a), Target::Table(b))
             | (Target::Index(a), Target::Index(b))
+            | (Target::IndexTable(a), Target::IndexTable(b))
             | (Target::Referenced(a), Target::Referenced(b))
             | (Target::Type(a), Target::Type(b)) => a.same_object(b),
             (Target::Database, Target::Database) => true,
@@ -308,9 +315,9 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
         Op::Create { kind: ObjectKind::Database, .. } => {
             Effect::new(Vec::new(), "cannot run in a transaction block").non_transactional()
         }
-        Op::Create { kind: ObjectKind::Trigger, .. } => Effect::new(
-            Vec::new(),
-            "takes SHARE ROW EXCLUSIVE on the table the trigger is created on (blocks its writes briefly)",
+        Op::Create { kind: ObjectKind::Trigger, table: t, .. } => Effect::new(
+            t.iter().map(|t| (table(t), Sre)).collect(),
+            "SHARE ROW EXCLUSIVE on the table (blocks its writes briefly)",
         ),
         Op::Create { .. } | Op::CreateEnumType { .. } => return None,
         Op::RenameObject { kind, from, .. } => match kind {
@@ -325,9 +332,10 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
             ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence => {
                 Effect::new(vec![(table(from), Ael)], "breaks running code that names it: expand/contract, or a view")
             }
-            ObjectKind::Type => {
-                Effect::new(vec![(Target::Type(from.clone()), Ael)], "breaks running code that names the type")
-            }
+            ObjectKind::Type => Effect::new(
+                Vec::new(),
+                "no lock on the type or its tables (only its catalog row is updated), but breaks running code that names the type",
+            ),
             ObjectKind::Schema => Effect::new(
                 Vec::new(),
                 "takes no table lock, but breaks every query that names the schema: expand/contract",
@@ -357,15 +365,27 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
             ),
         },
         Op::Dml { table: None, .. } => return None,
-        Op::Reindex { concurrently: true, target } => {
+        Op::Reindex { concurrently: true, kind, target } => {
             let note = if version.at_least(12) {
                 "rebuilds without blocking reads or writes; cannot run in a transaction block"
             } else {
                 "REINDEX CONCURRENTLY needs PostgreSQL 12: this server rejects it"
             };
-            Effect::new(target.iter().map(|t| (table(t), Sue)).collect(), note).rewrite().non_transactional()
+            let locks = match kind {
+                ObjectKind::Index => target.iter().map(|i| (Target::IndexTable(i.clone()), Sue)).collect(),
+                _ => target.iter().map(|t| (table(t), Sue)).collect(),
+            };
+            Effect::new(locks, note).rewrite().non_transactional()
         }
-        Op::Reindex { concurrently: false, target } => Effect::new(
+        Op::Reindex { concurrently: false, kind: ObjectKind::Index, target } => Effect::new(
+            target
+                .iter()
+                .flat_map(|i| [(Target::Index(i.clone()), Ael), (Target::IndexTable(i.clone()), LockMode::Share)])
+                .collect(),
+            "SHARE on the index's table (blocks writes) and ACCESS EXCLUSIVE on the index (blocks reads using it): use REINDEX CONCURRENTLY (PostgreSQL 12+)",
+        )
+        .rewrite(),
+        Op::Reindex { concurrently: false, target, .. } => Effect::new(
             target.iter().map(|t| (table(t), LockMode::Share)).collect(),
             "SHARE on the table (blocks writes) and ACCESS EXCLUSIVE on each index rebuilt (blocks reads using it): use REINDEX CONCURRENTLY (PostgreSQL 12+)",
         )
@@ -419,7 +439,7 @@ pub fn alter_action(name: &QualifiedName, kind: &AlterActionKind, version: PgVer
         K::RenameColumn { .. } => on(Ael, "breaks running code that names the column: expand/contract, or a view"),
         K::AlterColumnType { .. } => on(
             Ael,
-            "rewrites the table and rebuilds its indexes unless binary coercible (varchar(n) to larger n or text, numeric precision up, cidr to inet)",
+            "rewrites the table and rebuilds its indexes unless binary coercible (varchar(n) to larger n or text, numeric precision up, cidr to inet); on a referenced key column also ACCESS EXCLUSIVE on the referencing tables",
         )
         .rewrite(),
         K::SetDefault { .. } | K::DropDefault { .. } => on(Ael, "brief ACCESS EXCLUSIVE, metadata only"),
@@ -475,7 +495,9 @@ pub fn alter_action(name: &QualifiedName, kind: &AlterActionKind, version: PgVer
             "scans without blocking reads or writes (a foreign key also takes ROW SHARE on the referenced table)",
         )
         .scan(),
-        K::DropConstraint { .. } => on(Ael, "brief; dropping a foreign key also locks the referenced table"),
+        K::DropConstraint { .. } => {
+            on(Ael, "brief; dropping a foreign key also takes ACCESS EXCLUSIVE on the referenced table")
+        }
         K::RenameConstraint { .. } => on(Ael, "brief, metadata only"),
         K::RenameTable { .. } => on(Ael, "breaks running code that names the table: expand/contract, or a view"),
         K::SetTablespace => on(Ael, "copies the whole table under ACCESS EXCLUSIVE").rewrite(),
@@ -513,10 +535,21 @@ pub fn alter_action(name: &QualifiedName, kind: &AlterActionKind, version: PgVer
             e
         }
         K::EnableDisableTrigger => on(Sre, "blocks writes briefly"),
-        K::SetOption => on(
-            Ael,
-            "SET STATISTICS and column options take SHARE UPDATE EXCLUSIVE, storage parameters SUE or ACCESS EXCLUSIVE depending on the parameter: the strongest is assumed",
-        ),
+        K::SetOption(SetOptionKind::Statistics | SetOptionKind::ColumnOptions) => {
+            on(Sue, "metadata only; does not block reads or writes")
+        }
+        K::SetOption(SetOptionKind::ColumnStorage) => on(Ael, "brief ACCESS EXCLUSIVE, metadata only"),
+        K::SetOption(SetOptionKind::StorageParameters(names)) => {
+            let mode = names.iter().map(|n| storage_parameter_lock(n, version)).max().unwrap_or(Ael);
+            on(
+                mode,
+                if mode == Sue {
+                    "metadata only; does not block reads or writes"
+                } else {
+                    "brief ACCESS EXCLUSIVE: only fillfactor, toast_tuple_target, parallel_workers and the autovacuum, vacuum and toast.* parameters take SHARE UPDATE EXCLUSIVE"
+                },
+            )
+        }
         K::Other { kind } if kind == "AT_ClusterOn" || kind == "AT_DropCluster" => on(Sue, "metadata only"),
         K::Other { .. } => on(Ael, "subcommand not modelled: ACCESS EXCLUSIVE assumed"),
         K::DropPrimaryKey
@@ -527,6 +560,27 @@ pub fn alter_action(name: &QualifiedName, kind: &AlterActionKind, version: PgVer
         | K::ConvertCharset { .. }
         | K::TableOption { .. } => return None,
     })
+}
+
+/// The lock `ALTER TABLE ... SET (name = ...)` / `RESET (name)` takes for one storage parameter:
+/// SHARE UPDATE EXCLUSIVE for the parameters that only affect later inserts, vacuum and planning
+/// (PostgreSQL 10+), ACCESS EXCLUSIVE for the others (`user_catalog_table`, unknown names).
+fn storage_parameter_lock(name: &str, version: PgVersion) -> LockMode {
+    let bare = name.strip_prefix("toast.").unwrap_or(name);
+    let weak = matches!(
+        bare,
+        "fillfactor"
+            | "toast_tuple_target"
+            | "parallel_workers"
+            | "log_autovacuum_min_duration"
+            | "vacuum_index_cleanup"
+            | "vacuum_truncate"
+    ) || bare.starts_with("autovacuum_");
+    if weak && version.at_least(10) {
+        Sue
+    } else {
+        Ael
+    }
 }
 
 fn add_column(column: &ColumnDef, version: PgVersion, base: Effect) -> Effect {
@@ -586,8 +640,12 @@ mod tests {
         fx(sql, pg(15)).expect("effect")
     }
 
-    fn t(name: &str) -> Target {
-        Target::Table(QualifiedName { schema: None, name: name.into(), span: crate::Span::new(0, 0) })
+    fn name(name: &str) -> QualifiedName {
+        QualifiedName { schema: None, name: name.into(), span: crate::Span::new(0, 0) }
+    }
+
+    fn t(n: &str) -> Target {
+        Target::Table(name(n))
     }
 
     fn r(name: &str) -> Target {
@@ -708,6 +766,15 @@ mod tests {
         let e = e15("REINDEX TABLE t");
         assert_eq!(e.lock_on(&t("t")), Some(LockMode::Share));
         assert!(e.rewrite && e.note.contains("ACCESS EXCLUSIVE on each index"));
+        let e = e15("REINDEX INDEX i");
+        assert_eq!(e.lock_on(&Target::Index(name("i"))), Some(Ael));
+        assert_eq!(e.lock_on(&Target::IndexTable(name("i"))), Some(LockMode::Share));
+        assert_eq!(e.lock_on(&t("i")), None);
+        assert_eq!(Target::IndexTable(name("i")).describe(), "the table of index i");
+        assert!(e.rewrite && e.transactional);
+        let e = e15("REINDEX INDEX CONCURRENTLY i");
+        assert_eq!(e.lock_on(&Target::IndexTable(name("i"))), Some(Sue));
+        assert_eq!(e.locks.len(), 1);
         let e = e15("REINDEX TABLE CONCURRENTLY t");
         assert_eq!(e.strongest(), Some(Sue));
         assert!(!e.transactional);
@@ -722,7 +789,31 @@ mod tests {
             .contains("SHARE ROW EXCLUSIVE"));
         assert_eq!(e15("ALTER TABLE t CLUSTER ON i").strongest(), Some(Sue));
         assert_eq!(e15("ALTER TABLE t SET WITHOUT CLUSTER").strongest(), Some(Sue));
-        assert_eq!(e15("ALTER TABLE t SET (fillfactor = 70)").strongest(), Some(Ael));
+        let e = e15("CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()");
+        assert_eq!(e.lock_on(&t("t")), Some(Sre));
+        assert_eq!(e.locks.len(), 1);
+        for sql in [
+            "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500",
+            "ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100)",
+            "ALTER TABLE t ALTER COLUMN a RESET (n_distinct)",
+            "ALTER TABLE t SET (fillfactor = 70)",
+            "ALTER TABLE t RESET (fillfactor)",
+            "ALTER TABLE t SET (autovacuum_enabled = false, toast.autovacuum_vacuum_scale_factor = 0.1)",
+            "ALTER TABLE t SET (toast_tuple_target = 256, parallel_workers = 2, vacuum_truncate = off)",
+            "ALTER TABLE t SET (log_autovacuum_min_duration = 10, vacuum_index_cleanup = on)",
+        ] {
+            assert_eq!(e15(sql).lock_on(&t("t")), Some(Sue), "{sql}");
+        }
+        for sql in [
+            "ALTER TABLE t SET (user_catalog_table = true)",
+            "ALTER TABLE t SET (fillfactor = 70, user_catalog_table = true)",
+            "ALTER TABLE t SET (no_such_parameter = 1)",
+            "ALTER TABLE t ALTER COLUMN a SET STORAGE EXTERNAL",
+            "ALTER TABLE t ALTER COLUMN a SET COMPRESSION lz4",
+        ] {
+            assert_eq!(e15(sql).lock_on(&t("t")), Some(Ael), "{sql}");
+        }
+        assert_eq!(fx("ALTER TABLE t SET (fillfactor = 70)", pg(9)).expect("e").strongest(), Some(Ael));
         for sql in [
             "ALTER TABLE t SET TABLESPACE x",
             "ALTER TABLE t SET UNLOGGED",
@@ -767,6 +858,8 @@ mod tests {
         let e = fx("ALTER TYPE mood ADD VALUE 'meh'", pg(12)).expect("e");
         assert!(e.transactional);
         assert!(matches!(e.locks[0].0, Target::Type(_)));
+        let e = e15("ALTER TYPE mood RENAME TO feeling");
+        assert!(e.locks.is_empty() && e.note.contains("no lock on the type"));
         for sql in ["TRUNCATE t", "DROP TABLE t"] {
             assert_eq!(e15(sql).lock_on(&t("t")), Some(Ael), "{sql}");
         }

@@ -130,12 +130,14 @@ pub(crate) fn lower(stmt: &sq::Statement, cx: &LowerCx) -> Vec<Op> {
             name: Some(qname(cx, &v.name, after_word(cx, "view"))),
             if_not_exists: v.if_not_exists,
             or_replace: v.or_replace,
+            table: None,
         }],
         S::CreateDatabase { db_name, if_not_exists, or_replace, .. } => vec![Op::Create {
             kind: ObjectKind::Database,
             name: Some(qname(cx, db_name, after_word(cx, "database"))),
             if_not_exists: *if_not_exists,
             or_replace: *or_replace,
+            table: None,
         }],
         S::CreateSchema { schema_name, if_not_exists, or_replace, .. } => {
             let name = match schema_name {
@@ -144,25 +146,34 @@ pub(crate) fn lower(stmt: &sq::Statement, cx: &LowerCx) -> Vec<Op> {
                 }
                 sq::SchemaName::UnnamedAuthorization(_) => None,
             };
-            vec![Op::Create { kind: ObjectKind::Schema, name, if_not_exists: *if_not_exists, or_replace: *or_replace }]
+            vec![Op::Create {
+                kind: ObjectKind::Schema,
+                name,
+                if_not_exists: *if_not_exists,
+                or_replace: *or_replace,
+                table: None,
+            }]
         }
         S::CreateFunction(f) => vec![Op::Create {
             kind: ObjectKind::Function,
             name: Some(qname(cx, &f.name, after_word(cx, "function"))),
             if_not_exists: f.if_not_exists,
             or_replace: f.or_replace,
+            table: None,
         }],
         S::CreateProcedure { name, or_alter, .. } => vec![Op::Create {
             kind: ObjectKind::Procedure,
             name: Some(qname(cx, name, after_word(cx, "procedure"))),
             if_not_exists: false,
             or_replace: *or_alter,
+            table: None,
         }],
         S::CreateTrigger(t) => vec![Op::Create {
             kind: ObjectKind::Trigger,
             name: Some(qname(cx, &t.name, after_word(cx, "trigger"))),
             if_not_exists: false,
             or_replace: t.or_replace,
+            table: None,
         }],
         other => vec![Op::Other { kind: variant_name(other) }],
     }
@@ -247,7 +258,7 @@ pub(crate) fn lower_unparsed(cx: &LowerCx) -> Vec<Op> {
                         if_not_exists = true;
                         i += 3;
                     }
-                    vec![Op::Create { kind, name: qname_tokens(cx, &toks, i), if_not_exists, or_replace }]
+                    vec![Op::Create { kind, name: qname_tokens(cx, &toks, i), if_not_exists, or_replace, table: None }]
                 }
             }
         }

@@ -7,7 +7,8 @@
 use super::LowerCx;
 use crate::ir::{
     AlterAction, AlterActionKind, ColumnDef, Constraint, ConstraintKind, DmlKind, Expr, ForeignKeyTarget,
-    GeneratedKind, Ident, IndexColumn, ObjectKind, Op, QualifiedName, TransactionOp, TypeName, Volatility,
+    GeneratedKind, Ident, IndexColumn, ObjectKind, Op, QualifiedName, SetOptionKind, TransactionOp, TypeName,
+    Volatility,
 };
 use crate::lexer::{ident_value, Token, TokenKind};
 use crate::span::Span;
@@ -885,6 +886,7 @@ impl<'c, 'a> L<'c, 'a> {
                 name: self.rangevar_opt(s.view.as_ref()),
                 if_not_exists: false,
                 or_replace: s.replace,
+                table: None,
             }],
             N::CreateSchemaStmt(s) => {
                 let name = if s.schemaname.is_empty() {
@@ -899,6 +901,7 @@ impl<'c, 'a> L<'c, 'a> {
                 name: self.rangevar_opt(s.sequence.as_ref()),
                 if_not_exists: s.if_not_exists,
                 or_replace: false,
+                table: None,
             }],
             N::CreateEnumStmt(s) => {
                 let parts = strings(&s.type_name);
@@ -914,6 +917,7 @@ impl<'c, 'a> L<'c, 'a> {
                 name: self.rangevar_opt(s.typevar.as_ref()),
                 if_not_exists: false,
                 or_replace: false,
+                table: None,
             }],
             N::DefineStmt(s) if s.kind == pb::ObjectType::ObjectType as i32 => {
                 vec![self.create(ObjectKind::Type, Some(strings(&s.defnames)), s.if_not_exists, s.replace)]
@@ -929,6 +933,7 @@ impl<'c, 'a> L<'c, 'a> {
                     name: Some(name),
                     if_not_exists: false,
                     or_replace: s.replace,
+                    table: self.rangevar_opt(s.relation.as_ref()),
                 }]
             }
             N::CreateExtensionStmt(s) => {
@@ -947,7 +952,7 @@ impl<'c, 'a> L<'c, 'a> {
 
     fn create(&self, kind: ObjectKind, parts: Option<Vec<String>>, if_not_exists: bool, or_replace: bool) -> Op {
         let name = parts.filter(|p| !p.is_empty()).map(|p| self.qname_parts(&p, self.cx.span.start, false));
-        Op::Create { kind, name, if_not_exists, or_replace }
+        Op::Create { kind, name, if_not_exists, or_replace, table: None }
     }
 
     fn create_table(&self, s: &pb::CreateStmt) -> Op {
@@ -1005,6 +1010,7 @@ impl<'c, 'a> L<'c, 'a> {
                 name,
                 if_not_exists: s.if_not_exists,
                 or_replace: false,
+                table: None,
             };
         }
         Op::CreateTable {
@@ -1154,14 +1160,26 @@ impl<'c, 'a> L<'c, 'a> {
             | A::AtDisableTrigAll
             | A::AtEnableTrigUser
             | A::AtDisableTrigUser => AlterActionKind::EnableDisableTrigger,
-            A::AtSetStatistics
-            | A::AtSetOptions
-            | A::AtResetOptions
-            | A::AtSetStorage
-            | A::AtSetCompression
-            | A::AtSetRelOptions
-            | A::AtResetRelOptions
-            | A::AtReplaceRelOptions => AlterActionKind::SetOption,
+            A::AtSetStatistics => AlterActionKind::SetOption(SetOptionKind::Statistics),
+            A::AtSetOptions | A::AtResetOptions => AlterActionKind::SetOption(SetOptionKind::ColumnOptions),
+            A::AtSetStorage | A::AtSetCompression => AlterActionKind::SetOption(SetOptionKind::ColumnStorage),
+            A::AtSetRelOptions | A::AtResetRelOptions | A::AtReplaceRelOptions => {
+                let names = match boxed(&c.def) {
+                    Some(N::List(l)) => l
+                        .items
+                        .iter()
+                        .filter_map(|n| match inner(n) {
+                            Some(N::DefElem(d)) if d.defnamespace.is_empty() => Some(d.defname.to_ascii_lowercase()),
+                            Some(N::DefElem(d)) => {
+                                Some(format!("{}.{}", d.defnamespace, d.defname).to_ascii_lowercase())
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                AlterActionKind::SetOption(SetOptionKind::StorageParameters(names))
+            }
             _ => other(),
         }
     }
@@ -1361,7 +1379,14 @@ impl<'c, 'a> L<'c, 'a> {
             }
             None => None,
         };
-        Op::Reindex { concurrently, target }
+        let kind = match pb::ReindexObjectType::try_from(s.kind) {
+            Ok(pb::ReindexObjectType::ReindexObjectIndex) => ObjectKind::Index,
+            Ok(pb::ReindexObjectType::ReindexObjectTable) => ObjectKind::Table,
+            Ok(pb::ReindexObjectType::ReindexObjectSchema) => ObjectKind::Schema,
+            Ok(pb::ReindexObjectType::ReindexObjectDatabase) => ObjectKind::Database,
+            _ => ObjectKind::Other,
+        };
+        Op::Reindex { concurrently, kind, target }
     }
 }
 
@@ -1585,7 +1610,8 @@ mod tests {
                 kind: ObjectKind::MaterializedView,
                 name: Some(QualifiedName { schema: None, name: "mv".into(), span: crate::Span::new(39, 41) }),
                 if_not_exists: true,
-                or_replace: false
+                or_replace: false,
+                table: None,
             }
         );
     }
@@ -1730,8 +1756,11 @@ mod tests {
             &acts[9].kind,
             AlterActionKind::DropConstraint { name, if_exists: true, cascade: false } if name.span.slice(src) == "old"
         ));
-        assert_eq!(acts[10].kind, AlterActionKind::SetOption);
-        assert_eq!(acts[11].kind, AlterActionKind::SetOption);
+        assert_eq!(
+            acts[10].kind,
+            AlterActionKind::SetOption(SetOptionKind::StorageParameters(vec!["fillfactor".into()]))
+        );
+        assert_eq!(acts[11].kind, AlterActionKind::SetOption(SetOptionKind::Statistics));
         assert_eq!(acts[12].kind, AlterActionKind::SetTablespace);
         assert_eq!(acts[13].kind, AlterActionKind::SetLogged { logged: false });
         assert_eq!(acts[14].kind, AlterActionKind::EnableDisableTrigger);
@@ -1950,7 +1979,7 @@ mod tests {
             ("CREATE EXTENSION IF NOT EXISTS pgcrypto", ObjectKind::Extension, "pgcrypto", true, false),
         ] {
             match one(sql) {
-                Op::Create { kind: k, name: n, if_not_exists, or_replace } => {
+                Op::Create { kind: k, name: n, if_not_exists, or_replace, .. } => {
                     assert_eq!(k, kind, "{sql}");
                     let n = n.expect("name");
                     assert_eq!(n.display(), name, "{sql}");
@@ -2031,7 +2060,7 @@ mod tests {
     #[test]
     fn maintenance() {
         assert!(
-            matches!(one("REINDEX INDEX CONCURRENTLY i"), Op::Reindex { concurrently: true, target: Some(t) } if t.name == "i")
+            matches!(one("REINDEX INDEX CONCURRENTLY i"), Op::Reindex { concurrently: true, kind: ObjectKind::Index, target: Some(t) } if t.name == "i")
         );
         assert!(matches!(one("REINDEX (CONCURRENTLY) TABLE t"), Op::Reindex { concurrently: true, .. }));
         assert!(matches!(one("REINDEX TABLE t"), Op::Reindex { concurrently: false, .. }));

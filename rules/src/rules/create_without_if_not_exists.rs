@@ -204,7 +204,7 @@ impl Rule for CreateWithoutIfNotExists {
                         d.help = Some("give the index a name and add `IF NOT EXISTS`".into());
                     }
                 },
-                Op::Create { kind, name, if_not_exists: false, or_replace: false } => {
+                Op::Create { kind, name, if_not_exists: false, or_replace: false, .. } => {
                     let (what, keyword, supported) = match kind {
                         ObjectKind::Schema => ("schema", "schema", sup.schema),
                         ObjectKind::Database => ("database", "database", sup.database),

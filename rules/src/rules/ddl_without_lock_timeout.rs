@@ -66,7 +66,7 @@ fn strong_lock<'a>(cx: &RuleContext<'a>, op: &'a Op, at: usize) -> Option<(Strin
         Op::Truncate { tables, .. } => first_old(tables).map(|t| (AEL, Some(t))),
         Op::Drop { kind: ObjectKind::Table, names, .. } => first_old(names).map(|t| (AEL, Some(t))),
         Op::RenameTable { from, .. } if old(from) => Some((AEL, Some(from))),
-        Op::Reindex { concurrently: false, target } => match target {
+        Op::Reindex { concurrently: false, target, .. } => match target {
             Some(t) if !old(t) => None,
             t => Some((SHARE, t.as_ref())),
         },

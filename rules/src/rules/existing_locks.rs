@@ -27,7 +27,7 @@ impl ExistingLock {
     pub fn describe(&self) -> String {
         match &self.target {
             Target::Table(n) | Target::Referenced(n) => format!("`{}`", n.display()),
-            Target::Index(n) => format!("the table of index `{}`", n.display()),
+            Target::Index(n) | Target::IndexTable(n) => format!("the table of index `{}`", n.display()),
             other => other.describe(),
         }
     }
@@ -52,7 +52,9 @@ impl ExistingLock {
         match (self.table(), other.table()) {
             (Some(a), Some(b)) => a.same_object(b),
             _ => match (&self.target, &other.target) {
-                (Target::Index(a), Target::Index(b)) => a.same_object(b),
+                (Target::Index(a) | Target::IndexTable(a), Target::Index(b) | Target::IndexTable(b)) => {
+                    a.same_object(b)
+                }
                 _ => false,
             },
         }
@@ -70,7 +72,7 @@ pub(crate) fn statement_effect(cx: &RuleContext<'_>, stmt: &Statement) -> Option
 pub(crate) fn existed_before(cx: &RuleContext<'_>, target: &Target, index: usize) -> bool {
     match target {
         Target::Table(n) | Target::Referenced(n) => !cx.is_new_table(n, index),
-        Target::Index(n) => !cx.ops_before(index).any(|o| match o.op {
+        Target::Index(n) | Target::IndexTable(n) => !cx.ops_before(index).any(|o| match o.op {
             Op::CreateIndex { name: Some(i), .. } => i.name.eq_ignore_ascii_case(&n.name),
             _ => false,
         }),

@@ -49,7 +49,7 @@ impl Rule for ReindexNonConcurrently {
         let version = cx.fcx.settings.pg_version;
         let text = cx.text();
         for o in cx.ops() {
-            let Op::Reindex { concurrently: false, target } = o.op else { continue };
+            let Op::Reindex { concurrently: false, target, .. } = o.op else { continue };
             if target.as_ref().is_some_and(|t| cx.is_new_table(t, o.index)) {
                 continue;
             }
