@@ -1,6 +1,8 @@
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::framework::Framework;
 use sluice_core::ir::{AlterActionKind, Op};
+use sluice_core::{Applicability, Edit, Fix};
 
 declare_rule! {
     /// ## What it does
@@ -33,7 +35,7 @@ declare_rule! {
         dialects: [Postgres],
         category: Transaction,
         severity: Error,
-        fix: None,
+        fix: Safe,
     }
 }
 
@@ -43,6 +45,7 @@ impl Rule for ConcurrentlyInTransaction {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
+        let mut marker_offered = false;
         for o in cx.ops() {
             if !o.ctx.in_transaction {
                 continue;
@@ -75,6 +78,125 @@ impl Rule for ConcurrentlyInTransaction {
                 format!("`{what}` cannot run inside a transaction block, and {why}: the deploy fails here"),
             );
             d.help = Some(help.into());
+            // One marker serves every such statement of the file: offer it once.
+            if !o.ctx.explicit_transaction && !marker_offered {
+                d.fix = no_transaction_marker_fix(cx);
+                marker_offered = d.fix.is_some();
+            }
         }
+    }
+}
+
+/// Marks the migration to run without the tool's transaction, for tools that read a marker from
+/// the file itself (goose, sqlx, dbmate, Atlas; Flyway and Diesel keep it in another file). Safe
+/// when the CONCURRENTLY statement is the file's only statement besides `SET`s; otherwise the
+/// other statements lose their atomicity, so the fix needs `--unsafe-fixes`.
+fn no_transaction_marker_fix(cx: &RuleContext<'_>) -> Option<Fix> {
+    let text = cx.text();
+    let edit = match cx.fcx.framework {
+        Framework::Goose => Edit::insert(0, "-- +goose NO TRANSACTION\n"),
+        Framework::Sqlx => Edit::insert(0, "-- no-transaction\n"),
+        Framework::Atlas => Edit::insert(0, "-- atlas:txmode none\n\n"),
+        Framework::Dbmate => {
+            let mut offset = 0;
+            let mut at = None;
+            for line in text.split_inclusive('\n') {
+                let trimmed = line.trim_end();
+                if trimmed.trim_start().starts_with("-- migrate:up") {
+                    at = Some(offset + trimmed.len());
+                    break;
+                }
+                offset += line.len();
+            }
+            Edit::insert(at?, " transaction:false")
+        }
+        _ => return None,
+    };
+    // Statements that lose their atomicity once the file runs outside a transaction: everything
+    // but SETs and the statements that need to run outside one anyway.
+    let at_risk = cx
+        .statements()
+        .filter(|s| {
+            !s.stmt.ops.iter().all(|op| {
+                matches!(
+                    op,
+                    Op::Set { .. }
+                        | Op::CreateIndex { concurrently: true, .. }
+                        | Op::DropIndex { concurrently: true, .. }
+                        | Op::Reindex { concurrently: true, .. }
+                )
+            })
+        })
+        .count();
+    let applicability = if at_risk == 0 { Applicability::Safe } else { Applicability::Unsafe };
+    Some(Fix {
+        description: format!("Run this migration outside {}'s transaction", cx.fcx.framework),
+        applicability,
+        edits: vec![edit],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{lint_history, MigrationInput};
+    use crate::{fix_text_with, LintConfig, PreparedHistory};
+    use sluice_core::framework::{classify, Framework};
+
+    fn fixed(fw: Framework, path: &str, text: &str, unsafe_fixes: bool) -> String {
+        let config = LintConfig::default();
+        let inputs = [MigrationInput {
+            path: path.into(),
+            bytes: text.as_bytes(),
+            entry: classify(fw, path),
+            sidecar: None,
+            report: true,
+            pending: true,
+            config: &config,
+        }];
+        assert!(lint_history(&inputs, fw)[0]
+            .as_ref()
+            .unwrap()
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == "concurrently-in-transaction"));
+        let h = PreparedHistory::new(&inputs, fw);
+        let (out, _) = fix_text_with(text, unsafe_fixes, |t| h.lint_text(0, t));
+        let after = h.lint_text(0, &out);
+        let marked =
+            ["NO TRANSACTION", "no-transaction", "transaction:false", "txmode none"].iter().any(|m| out.contains(m));
+        assert_eq!(marked, !after.iter().any(|d| d.rule == "concurrently-in-transaction"), "{out}");
+        out
+    }
+
+    #[test]
+    fn marks_the_file_for_tools_that_read_a_marker() {
+        let goose = fixed(
+            Framework::Goose,
+            "00002_idx.sql",
+            "-- +goose Up\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n-- +goose Down\nDROP INDEX CONCURRENTLY IF EXISTS i;\n",
+            false,
+        );
+        assert!(goose.starts_with("-- +goose NO TRANSACTION\n-- +goose Up"), "{goose}");
+        let dbmate = fixed(
+            Framework::Dbmate,
+            "20240101000000_idx.sql",
+            "-- migrate:up\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n",
+            false,
+        );
+        assert!(dbmate.starts_with("-- migrate:up transaction:false\n"), "{dbmate}");
+        let sqlx = fixed(
+            Framework::Sqlx,
+            "20240101000000_idx.sql",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n",
+            false,
+        );
+        assert!(sqlx.starts_with("-- no-transaction\n"), "{sqlx}");
+    }
+
+    #[test]
+    fn other_statements_make_the_fix_unsafe() {
+        let text = "-- +goose Up\nALTER TABLE t ADD COLUMN IF NOT EXISTS b int;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (b);\n";
+        assert!(!fixed(Framework::Goose, "00003_b.sql", text, false).contains("NO TRANSACTION"));
+        assert!(fixed(Framework::Goose, "00003_b.sql", text, true).starts_with("-- +goose NO TRANSACTION"));
     }
 }
