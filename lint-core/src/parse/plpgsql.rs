@@ -26,9 +26,9 @@
 //! may be off by the number of those quotes.
 //!
 //! A body the PL/pgSQL compiler rejects, or an embedded statement the grammar rejects, yields no
-//! operations and no diagnostic (the outer statement parsed, and PostgreSQL itself only compiles
-//! a function body when it is created with `check_function_bodies` on); the reason is kept in
-//! [`Embedded::error`] / [`EmbeddedStatement::error`].
+//! operations and no diagnostic: the outer statement parsed, and a compiler that runs without the
+//! database's catalog is not the last word on a body. The reason is kept in [`Embedded::error`] /
+//! [`EmbeddedStatement::error`].
 #![allow(unsafe_code)]
 
 use super::{pg_ffi, pg_lower, trim_span, LowerCx, ParsedFile, Statement};
@@ -313,6 +313,16 @@ impl Source {
         }
     }
 
+    /// The bytes `range` of the text, as a source of their own.
+    fn slice(&self, range: Range<usize>) -> Source {
+        Source {
+            text: self.text.get(range.clone()).unwrap_or_default().to_string(),
+            map: self.map.as_ref().map(|m| m.get(range.start..=range.end).unwrap_or_default().to_vec()),
+            base: self.pos(range.start),
+            exact: self.exact,
+        }
+    }
+
     /// The content of a single-quoted literal whose inside is `range`, with `''` collapsed to
     /// `'`. `None` when a quote is not doubled.
     fn unescape(&self, range: Range<usize>) -> Option<Source> {
@@ -491,10 +501,13 @@ fn plpgsql_body(stmt_text: &str, src: &Source, kind: EmbeddedKind, function: Opt
         if q.dynamic {
             let Some(at) = find_exact(&src.text, from, &q.query, &used) else { continue };
             used.insert(at);
-            if let Some(inner) = string_literal(&q.query) {
-                if let Some(lit) = src.unescape(at + inner.start..at + inner.end) {
-                    sql_statements(&lit, depth, &mut statements);
-                }
+            let literal = match string_literal(&q.query) {
+                Some(Literal::Quoted(r)) => src.unescape(at + r.start..at + r.end),
+                Some(Literal::Dollar(r)) => Some(src.slice(at + r.start..at + r.end)),
+                None => None,
+            };
+            if let Some(literal) = literal {
+                sql_statements(&literal, depth, &mut statements);
             }
         } else {
             let Some(at) = find_blanked(&src.text, from..line_end, &q.query, &used) else { continue };
@@ -555,30 +568,38 @@ fn find_exact(body: &str, from: usize, query: &str, used: &HashSet<usize>) -> Op
 /// matching any byte: the PL/pgSQL compiler blanks out the `INTO target` clause of a statement.
 fn find_blanked(body: &str, starts: Range<usize>, query: &str, used: &HashSet<usize>) -> Option<usize> {
     let q = query.as_bytes();
-    let b = body.as_bytes();
-    starts.into_iter().find(|&at| {
+    // The statement's first word is never blanked: candidates are its occurrences.
+    let head = query.split(' ').next().filter(|h| !h.is_empty())?;
+    let window = body.get(starts.start..body.len().min(starts.end + head.len()))?;
+    window.match_indices(head).map(|(i, _)| starts.start + i).find(|&at| {
         !used.contains(&at)
-            && body.is_char_boundary(at)
             && body.is_char_boundary(at + q.len())
-            && b.get(at..at + q.len()).is_some_and(|s| s.iter().zip(q).all(|(x, y)| x == y || *y == b' '))
+            && body.as_bytes().get(at..at + q.len()).is_some_and(|s| s.iter().zip(q).all(|(x, y)| x == y || *y == b' '))
     })
 }
 
-/// The inside of `text` when it is exactly one plain single-quoted literal (`'...'`; not
-/// `E'...'`, whose backslash escapes would have to be interpreted).
-fn string_literal(text: &str) -> Option<Range<usize>> {
+/// A string constant that is the whole of an `EXECUTE` command.
+enum Literal {
+    /// `'...'`: the inside, in which quotes are doubled.
+    Quoted(Range<usize>),
+    /// `$tag$...$tag$`: the inside, verbatim.
+    Dollar(Range<usize>),
+}
+
+/// The literal `text` is made of, when it is exactly one plain string constant (not `E'...'`,
+/// whose backslash escapes would have to be interpreted).
+fn string_literal(text: &str) -> Option<Literal> {
     let tokens = tokenize(text, Dialect::Postgres);
-    match tokens.as_slice() {
-        [t] if t.kind == TokenKind::String
-            && t.span == Span::new(0, text.len())
-            && text.len() >= 2
-            && text.starts_with('\'')
-            && text.ends_with('\'') =>
-        {
-            Some(1..text.len() - 1)
-        }
-        _ => None,
+    let [t] = tokens.as_slice() else { return None };
+    if t.kind != TokenKind::String || t.span != Span::new(0, text.len()) {
+        return None;
     }
+    if let Some(after) = text.strip_prefix('$') {
+        let tag = after.find('$')? + 2;
+        let end = text.len().checked_sub(tag)?;
+        return (end >= tag && text.get(end..) == text.get(..tag)).then_some(Literal::Dollar(tag..end));
+    }
+    (text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'')).then(|| Literal::Quoted(1..text.len() - 1))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -806,6 +827,9 @@ mod tests {
         let st = &stmt.embedded[0].statements[0];
         assert_eq!(st.span.slice(src), "ALTER TABLE t ADD COLUMN c text DEFAULT ''it''''s'' NOT NULL");
         assert_eq!(actions[0].span.slice(src).split_whitespace().last(), Some("NULL"));
+        // A dollar-quoted EXECUTE literal is read verbatim.
+        let src = "DO $do$ BEGIN EXECUTE $q$ALTER TABLE t DROP COLUMN c$q$; END $do$";
+        assert_eq!(texts(src, &one(src)), ["ALTER TABLE t DROP COLUMN c"]);
     }
 
     #[test]
