@@ -191,3 +191,101 @@ fn github_format_appends_a_job_summary_when_the_variable_is_set() {
         .expect("run");
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// Runs `cmd`, returning its output, or `None` (after printing why) when it cannot run.
+fn try_run(cmd: &mut Command, what: &str) -> Option<std::process::Output> {
+    match cmd.output() {
+        Ok(o) if o.status.success() => Some(o),
+        Ok(o) => {
+            println!("skipped: {what} failed: {}{}", stdout(&o), stderr(&o));
+            None
+        }
+        Err(e) => {
+            println!("skipped: {what}: {e}");
+            None
+        }
+    }
+}
+
+/// The hook definition of `.pre-commit-hooks.yaml` run by the real `pre-commit` (from PyPI, in a
+/// virtual environment under the target directory) on a sample repository. The hook is declared
+/// `language: rust`, which would build Sluice with cargo; here it is turned into a `repo: local`
+/// hook of `language: system` with everything else unchanged, so the binary under test runs.
+#[test]
+fn pre_commit_hook_runs_on_a_sample_repository() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml");
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
+    let pre_commit = venv.join("bin/pre-commit");
+    let python = venv.join("bin/python");
+    if !pre_commit.exists() {
+        if try_run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv").is_none() {
+            return;
+        }
+        if try_run(
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "pre-commit",
+            ]),
+            "pip install pre-commit (registry unreachable?)",
+        )
+        .is_none()
+        {
+            return;
+        }
+    }
+    // The real tool validates the manifest itself.
+    let o = Command::new(&pre_commit).arg("validate-manifest").arg(&manifest).output().expect("run pre-commit");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+
+    let dir = project(&[
+        ("db/V1__users.sql", b"CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n"),
+        ("db/V2__index.sql", b"CREATE INDEX users_id_idx ON users (id);\n"),
+        ("notes.txt", b"DROP TABLE users;\n"),
+    ]);
+    let config = dir.path().join(".pre-commit-config.yaml");
+    let script = "import sys, yaml\n\
+        hooks = yaml.safe_load(open(sys.argv[1]))\n\
+        hook = dict(next(h for h in hooks if h['id'] == 'sluice'))\n\
+        assert hook['language'] == 'rust' and hook['entry'] == 'sluice lint' and hook['files'] == r'\\.sql$', hook\n\
+        hook['language'] = 'system'\n\
+        yaml.safe_dump({'repos': [{'repo': 'local', 'hooks': [hook]}]}, open(sys.argv[2], 'w'))\n";
+    let o = Command::new(&python).args(["-c", script]).arg(&manifest).arg(&config).output().expect("run python");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let git = |args: &[&str]| {
+        let o = Command::new("git").args(args).current_dir(dir.path()).output().expect("run git");
+        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "."]);
+
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sluice")).parent().expect("bin dir").to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let run = || {
+        Command::new(&pre_commit)
+            .args(["run", "--all-files", "--color", "never"])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", dir.path().join(".pre-commit-home"))
+            .output()
+            .expect("run pre-commit")
+    };
+    let o = run();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("sluice (migration safety lint)") && out.contains("Failed"), "{out}");
+    assert!(out.contains("create-index-non-concurrently"), "{out}");
+    assert!(out.contains("db/V2__index.sql"), "{out}");
+
+    std::fs::write(dir.path().join("db/V2__index.sql"), "SELECT 1;\n").expect("write");
+    git(&["add", "."]);
+    let o = run();
+    let out = stdout(&o);
+    // notes.txt holds a DROP TABLE, but only `.sql` files reach the hook.
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("sluice (migration safety lint)") && out.contains("Passed"), "{out}");
+}
