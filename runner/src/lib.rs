@@ -7,6 +7,8 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod drift;
+pub mod drift_checksum;
 pub mod error;
 pub mod exec;
 pub mod plan;

@@ -1,0 +1,691 @@
+//! Drift between a migration directory and a live database.
+//!
+//! Applied-history drift: the migration tool's history table is read and compared with the
+//! directory the way the tool compares them: applied migrations whose file changed since (where
+//! the tool stores a checksum: Flyway's CRC-32, sqlx's SHA-384), applied versions the directory
+//! no longer has, failed or dirty applications, and pending migrations.
+//!
+//! Schema drift: the migrations the history says were applied are replayed on a throwaway
+//! cluster; both schemas are described by [`catalog::schema_snapshot`] and every difference is
+//! listed (an object changed by hand, outside the migrations).
+
+use crate::catalog::{self, schema_diff};
+use crate::cluster::{Cluster, PgBinaries};
+use crate::drift_checksum;
+use crate::error::{db_message, Error, Result};
+use crate::exec;
+use crate::plan;
+use crate::redact::redact_url;
+use serde::Serialize;
+use sluice_core::framework::Framework;
+use sluice_core::PgVersion;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use tokio_postgres::{Client, Config};
+
+/// Version of the JSON document; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One migration file of the directory, in apply order (rollback-only files excluded).
+#[derive(Clone, Debug)]
+pub struct LocalMigration {
+    /// The version as the tool names it (`1.1`, `20240101120000`); empty for repeatables.
+    pub version: String,
+    pub description: String,
+    /// Where the file is (read for checksums and replay).
+    pub path: PathBuf,
+    /// The path shown in reports (relative to the migration directory).
+    pub display: String,
+    /// Flyway `R__` migration.
+    pub repeatable: bool,
+}
+
+/// What to compare.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub database_url: String,
+    pub framework: Framework,
+    pub migrations: Vec<LocalMigration>,
+    /// Compare the live schema with the replayed migrations (needs PostgreSQL server binaries).
+    pub schema: bool,
+}
+
+/// One migration the comparison reports.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Item {
+    pub version: String,
+    pub description: String,
+    /// The local file, when there is one.
+    pub path: Option<String>,
+    pub message: String,
+}
+
+/// A line of the schema description found on one side only.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SchemaDifference {
+    /// `live-only` (in the database, not produced by the migrations) or `migrations-only`.
+    pub side: &'static str,
+    pub object: String,
+}
+
+/// The schema comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct SchemaDrift {
+    /// How many local migrations were replayed.
+    pub replayed: usize,
+    /// The server the replay ran on (`PostgreSQL 16.4`).
+    pub replay_server: String,
+    pub differences: Vec<SchemaDifference>,
+}
+
+/// The result of `sluice drift`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub framework: String,
+    /// The database, password redacted.
+    pub database: String,
+    /// `schema.table` of the history table read.
+    pub history_table: String,
+    /// Migrations the history records as applied.
+    pub applied: usize,
+    /// Applied migrations whose file changed since.
+    pub changed: Vec<Item>,
+    /// Applied migrations the directory does not have.
+    pub missing: Vec<Item>,
+    /// Applications that failed or left the database dirty.
+    pub failed: Vec<Item>,
+    /// Migrations of the directory not applied yet (not drift).
+    pub pending: Vec<Item>,
+    /// `None` when the schema comparison was not asked for.
+    pub schema: Option<SchemaDrift>,
+    /// True when anything but pending migrations was found.
+    pub drift: bool,
+}
+
+/// The history table each tool keeps (`schema` is where it is looked for first; `None`: the
+/// connection's current schema, then any schema).
+pub fn history_table(framework: Framework) -> Option<(Option<&'static str>, &'static str)> {
+    match framework {
+        Framework::Flyway => Some((None, "flyway_schema_history")),
+        Framework::Sqlx => Some((None, "_sqlx_migrations")),
+        Framework::GolangMigrate | Framework::Dbmate => Some((None, "schema_migrations")),
+        Framework::Goose => Some((None, "goose_db_version")),
+        Framework::Diesel => Some((None, "__diesel_schema_migrations")),
+        Framework::Atlas => Some((Some("atlas_schema_revisions"), "atlas_schema_revisions")),
+        Framework::Plain | Framework::Prisma => None,
+    }
+}
+
+/// A version as the tools compare them: numbers without leading zeros; Flyway's dot- or
+/// underscore-separated parts without trailing zero parts (`1.0` is `1`).
+pub fn version_key(framework: Framework, v: &str) -> String {
+    let num = |p: &str| {
+        let t = p.trim_start_matches('0');
+        if t.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    if framework == Framework::Flyway {
+        let mut parts: Vec<String> = v.split(['.', '_']).map(num).collect();
+        while parts.len() > 1 && parts.last().is_some_and(|p| p == "0") {
+            parts.pop();
+        }
+        return parts.join(".");
+    }
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        num(v)
+    } else {
+        v.to_string()
+    }
+}
+
+/// Orders version keys numerically part by part (Flyway, golang-migrate, goose).
+fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+    let (pa, pb) = (split(a), split(b));
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        let o = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+        if o.is_ne() {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
+/// What the history table says about one version.
+#[derive(Clone, Debug, Default)]
+struct AppliedRow {
+    version: String,
+    description: String,
+    /// Flyway's CRC-32 as text, or sqlx's SHA-384 as hex.
+    checksum: Option<String>,
+}
+
+/// The history as read: applied versions in order, failures, and tool specifics.
+#[derive(Default)]
+struct History {
+    applied: Vec<AppliedRow>,
+    failed: Vec<Item>,
+    /// Flyway: the baseline version; local versions up to it are not pending.
+    baseline: Option<String>,
+    /// Flyway repeatables: description -> checksum of the latest application.
+    repeatables: BTreeMap<String, Option<String>>,
+    /// golang-migrate: only the current version is stored; every local version up to it counts
+    /// as applied.
+    current_only: bool,
+}
+
+async fn find_table(c: &Client, schema: Option<&str>, table: &str) -> Result<Option<(String, String)>> {
+    let sql = "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE c.relname = $1 AND c.relkind IN ('r', 'p') \
+               ORDER BY (n.nspname = $2) DESC, (n.nspname = current_schema()) DESC, n.nspname LIMIT 1";
+    let want = schema.unwrap_or("");
+    let rows = c.query(sql, &[&table, &want]).await.map_err(|e| Error::db("looking for the history table", &e))?;
+    Ok(rows.first().map(|r| (r.get(0), r.get(1))))
+}
+
+async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Result<History> {
+    let q = |sql: String| async move {
+        c.query(sql.as_str(), &[]).await.map_err(|e| Error::db(format!("reading {qualified}"), &e))
+    };
+    let mut h = History::default();
+    let key = |v: &str| version_key(framework, v);
+    match framework {
+        Framework::Flyway => {
+            let rows = q(format!(
+                "SELECT version, description, type, checksum, success FROM {qualified} ORDER BY installed_rank"
+            ))
+            .await?;
+            let mut applied: Vec<AppliedRow> = Vec::new();
+            for r in &rows {
+                let version: Option<String> = r.get(0);
+                let description: String = r.get::<_, Option<String>>(1).unwrap_or_default();
+                let kind: String = r.get::<_, Option<String>>(2).unwrap_or_default();
+                let checksum: Option<i32> = r.get(3);
+                let success: bool = r.get(4);
+                let Some(version) = version else {
+                    if success {
+                        h.repeatables.insert(description, checksum.map(|c| c.to_string()));
+                    } else {
+                        h.failed.push(Item {
+                            version: String::new(),
+                            description,
+                            path: None,
+                            message: "repeatable migration failed".into(),
+                        });
+                    }
+                    continue;
+                };
+                let k = key(&version);
+                match kind.as_str() {
+                    "SCHEMA" => {}
+                    "BASELINE" => h.baseline = Some(k),
+                    "DELETE" => applied.retain(|a| a.version != k),
+                    k2 if k2.starts_with("UNDO") => {
+                        if success {
+                            applied.retain(|a| a.version != k);
+                        }
+                    }
+                    _ if !success => h.failed.push(Item {
+                        version: version.clone(),
+                        description,
+                        path: None,
+                        message: "failed (success = false); run `flyway repair` after fixing it".into(),
+                    }),
+                    _ => {
+                        applied.push(AppliedRow { version: k, description, checksum: checksum.map(|c| c.to_string()) })
+                    }
+                }
+            }
+            h.applied = applied;
+        }
+        Framework::Sqlx => {
+            let rows =
+                q(format!("SELECT version, description, success, checksum FROM {qualified} ORDER BY version")).await?;
+            for r in &rows {
+                let version = r.get::<_, i64>(0).to_string();
+                let description: String = r.get(1);
+                let success: bool = r.get(2);
+                let checksum: Vec<u8> = r.get(3);
+                if success {
+                    h.applied.push(AppliedRow {
+                        version: key(&version),
+                        description,
+                        checksum: Some(drift_checksum::hex(&checksum)),
+                    });
+                } else {
+                    h.failed.push(Item {
+                        version,
+                        description,
+                        path: None,
+                        message: "dirty (success = false): the migration failed part way".into(),
+                    });
+                }
+            }
+        }
+        Framework::GolangMigrate => {
+            let rows = q(format!("SELECT version::text, dirty FROM {qualified}")).await?;
+            h.current_only = true;
+            for r in &rows {
+                let version: String = r.get(0);
+                if r.get::<_, bool>(1) {
+                    h.failed.push(Item {
+                        version: version.clone(),
+                        description: String::new(),
+                        path: None,
+                        message: "dirty: the migration failed part way; fix it and run `migrate force`".into(),
+                    });
+                }
+                h.applied.push(AppliedRow { version: key(&version), ..AppliedRow::default() });
+            }
+        }
+        Framework::Dbmate | Framework::Diesel => {
+            let rows = q(format!("SELECT version::text FROM {qualified} ORDER BY version")).await?;
+            h.applied = rows
+                .iter()
+                .map(|r| AppliedRow { version: key(&r.get::<_, String>(0)), ..AppliedRow::default() })
+                .collect();
+        }
+        Framework::Goose => {
+            let rows = q(format!("SELECT version_id, is_applied FROM {qualified} ORDER BY id")).await?;
+            // The latest row of a version says whether it is applied; version 0 is goose's own.
+            let mut state: BTreeMap<i64, bool> = BTreeMap::new();
+            for r in &rows {
+                state.insert(r.get(0), r.get(1));
+            }
+            h.applied = state
+                .into_iter()
+                .filter(|(v, applied)| *applied && *v != 0)
+                .map(|(v, _)| AppliedRow { version: key(&v.to_string()), ..AppliedRow::default() })
+                .collect();
+        }
+        Framework::Atlas => {
+            let rows = q(format!(
+                "SELECT version, description, applied::bigint, total::bigint, error FROM {qualified} ORDER BY version"
+            ))
+            .await?;
+            for r in &rows {
+                let version: String = r.get(0);
+                let description: String = r.get(1);
+                let (applied, total): (i64, i64) = (r.get(2), r.get(3));
+                let error: Option<String> = r.get(4);
+                if applied < total || error.as_deref().is_some_and(|e| !e.is_empty()) {
+                    h.failed.push(Item {
+                        version,
+                        description,
+                        path: None,
+                        message: format!(
+                            "partially applied ({applied} of {total} statements){}",
+                            error.map(|e| format!(": {e}")).unwrap_or_default()
+                        ),
+                    });
+                } else {
+                    h.applied.push(AppliedRow { version: key(&version), description, checksum: None });
+                }
+            }
+        }
+        Framework::Plain | Framework::Prisma => {}
+    }
+    Ok(h)
+}
+
+/// The checksum the tool would store for `m`, when it stores one.
+fn local_checksum(framework: Framework, bytes: &[u8]) -> Option<String> {
+    match framework {
+        Framework::Flyway => Some(drift_checksum::flyway(bytes).to_string()),
+        Framework::Sqlx => Some(drift_checksum::hex(&drift_checksum::sqlx(bytes))),
+        _ => None,
+    }
+}
+
+fn read_file(m: &LocalMigration) -> Result<Vec<u8>> {
+    std::fs::read(&m.path).map_err(|e| Error::io(format!("reading {}", m.path.display()), e))
+}
+
+/// Compares the history with the directory. Returns the report's history parts and the local
+/// migrations that count as applied (for the replay), in apply order.
+fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Result<(Report, Vec<LocalMigration>)> {
+    let key = |v: &str| version_key(framework, v);
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        framework: framework.name().to_string(),
+        database: String::new(),
+        history_table: String::new(),
+        applied: h.applied.len(),
+        changed: Vec::new(),
+        missing: Vec::new(),
+        failed: h.failed.clone(),
+        pending: Vec::new(),
+        schema: None,
+        drift: false,
+    };
+    let versioned: Vec<&LocalMigration> = local.iter().filter(|m| !m.repeatable).collect();
+    let by_version: HashMap<String, &LocalMigration> = versioned.iter().map(|m| (key(&m.version), *m)).collect();
+    let mut applied_local = Vec::new();
+    let failed_versions: BTreeSet<String> = h.failed.iter().map(|f| key(&f.version)).collect();
+    for f in &mut report.failed {
+        f.path = by_version.get(&key(&f.version)).map(|m| m.display.clone());
+    }
+    if h.current_only {
+        let current = h.applied.first().map(|a| a.version.clone());
+        if let Some(cur) = &current {
+            if !by_version.contains_key(cur) {
+                report.missing.push(Item {
+                    version: cur.clone(),
+                    description: String::new(),
+                    path: None,
+                    message: "the database is at this version, which the directory does not have".into(),
+                });
+            }
+        }
+        for m in &versioned {
+            let k = key(&m.version);
+            let done = current.as_deref().is_some_and(|c| version_cmp(&k, c).is_le());
+            if done {
+                applied_local.push((*m).clone());
+            } else {
+                report.pending.push(pending(m, None));
+            }
+        }
+        report.applied = applied_local.len();
+    } else {
+        let applied: HashMap<&str, &AppliedRow> = h.applied.iter().map(|a| (a.version.as_str(), a)).collect();
+        let latest = h.applied.iter().map(|a| a.version.as_str()).max_by(|a, b| version_cmp(a, b));
+        for a in &h.applied {
+            match by_version.get(&a.version) {
+                None => report.missing.push(Item {
+                    version: a.version.clone(),
+                    description: a.description.clone(),
+                    path: None,
+                    message: "applied, but the directory has no migration with this version".into(),
+                }),
+                Some(m) => {
+                    if let Some(recorded) = &a.checksum {
+                        let computed = local_checksum(framework, &read_file(m)?);
+                        if computed.as_ref().is_some_and(|c| c != recorded) {
+                            report.changed.push(Item {
+                                version: a.version.clone(),
+                                description: a.description.clone(),
+                                path: Some(m.display.clone()),
+                                message: format!(
+                                    "edited after it was applied: checksum recorded {recorded}, file now {}",
+                                    computed.unwrap_or_default()
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for m in &versioned {
+            let k = key(&m.version);
+            if applied.contains_key(k.as_str()) {
+                applied_local.push((*m).clone());
+                continue;
+            }
+            if failed_versions.contains(&k) {
+                continue;
+            }
+            if framework == Framework::Flyway && h.baseline.as_deref().is_some_and(|b| version_cmp(&k, b).is_le()) {
+                continue;
+            }
+            let older = latest.is_some_and(|l| version_cmp(&k, l).is_lt());
+            let note = older.then_some(
+                "older than the latest applied version: out of order (most tools skip or refuse it unless \
+                 out-of-order application is enabled)",
+            );
+            report.pending.push(pending(m, note));
+        }
+    }
+    if framework == Framework::Flyway {
+        let local_rep: BTreeMap<&str, &LocalMigration> =
+            local.iter().filter(|m| m.repeatable).map(|m| (m.description.as_str(), m)).collect();
+        for (desc, recorded) in &h.repeatables {
+            if !local_rep.contains_key(desc.as_str()) {
+                report.missing.push(Item {
+                    version: String::new(),
+                    description: desc.clone(),
+                    path: None,
+                    message: "repeatable migration applied, but the directory no longer has it".into(),
+                });
+            }
+            let _ = recorded;
+        }
+        for (desc, m) in &local_rep {
+            match h.repeatables.get(*desc) {
+                None => report.pending.push(pending(m, Some("repeatable, never applied"))),
+                Some(recorded) => {
+                    let computed = local_checksum(framework, &read_file(m)?);
+                    if recorded != &computed {
+                        report.pending.push(pending(m, Some("repeatable, changed since it was last applied")));
+                    }
+                    applied_local.push((*m).clone());
+                }
+            }
+        }
+    }
+    Ok((report, applied_local))
+}
+
+fn pending(m: &LocalMigration, note: Option<&str>) -> Item {
+    Item {
+        version: m.version.clone(),
+        description: m.description.clone(),
+        path: Some(m.display.clone()),
+        message: note.unwrap_or("not applied yet").to_string(),
+    }
+}
+
+/// True for a schema line that describes the history table itself (or its sequence).
+fn is_history_line(line: &str, schema: &str, table: &str) -> bool {
+    let name = format!("{schema}.{table}");
+    let mut from = 0;
+    while let Some(i) = line[from..].find(&name) {
+        let end = from + i + name.len();
+        let before_ok = from + i == 0 || matches!(line.as_bytes()[from + i - 1], b' ' | b'(');
+        let after = line.as_bytes().get(end);
+        if before_ok && matches!(after, None | Some(b' ' | b'.' | b'(')) {
+            return true;
+        }
+        if before_ok && line.starts_with("relation ") && line.ends_with(" S") && after == Some(&b'_') {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+async fn server_version(c: &Client) -> Result<(PgVersion, String)> {
+    let row = c
+        .query_one("SELECT current_setting('server_version_num')::int, current_setting('server_version')", &[])
+        .await
+        .map_err(|e| Error::db("reading the server version", &e))?;
+    let num = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+    Ok((PgVersion::new(num / 10000, num % 10000), format!("PostgreSQL {}", row.get::<_, String>(1))))
+}
+
+/// Applies `migrations` (their up parts) on `c`, as their tool runs them: a part in one
+/// transaction as one multi-statement query, otherwise statement by statement.
+async fn replay(c: &Client, migrations: &[LocalMigration]) -> Result<()> {
+    if migrations.is_empty() {
+        return Ok(());
+    }
+    let (version, _) = server_version(c).await?;
+    let paths: Vec<PathBuf> = migrations.iter().map(|m| m.path.clone()).collect();
+    let plan = plan::load(&paths)?;
+    for m in &plan {
+        let part = &m.up;
+        let fail = |line: usize, e: &tokio_postgres::Error| {
+            Error::Input(format!(
+                "replaying the migrations on a throwaway cluster: {}:{line}: {}",
+                part.path,
+                db_message(e)
+            ))
+        };
+        if part.in_transaction {
+            let text = part.text.get(part.range.clone()).unwrap_or_default();
+            if let Err(e) = c.batch_execute(text).await {
+                let line = part.text[..part.range.start].lines().count() + 1;
+                return Err(fail(line, &e));
+            }
+        } else {
+            for s in exec::statements(part, version) {
+                c.batch_execute(&s.sql).await.map_err(|e| fail(s.line, &e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the comparison.
+pub fn run(opts: &Options) -> Result<Report> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))?;
+    rt.block_on(run_async(opts))
+}
+
+async fn run_async(opts: &Options) -> Result<Report> {
+    let shown = redact_url(&opts.database_url);
+    let Some((schema, table)) = history_table(opts.framework) else {
+        return Err(Error::Input(format!(
+            "no history table to read: the migration tool of this directory is `{}`; set `framework` in \
+             sluice.toml (flyway, sqlx, golang-migrate, dbmate, goose, diesel, atlas)",
+            opts.framework.name()
+        )));
+    };
+    let cfg: Config = opts.database_url.parse().map_err(|e| Error::Input(format!("--database-url {shown}: {e}")))?;
+    let live = catalog::connect(&cfg, &shown).await?;
+    let Some((hschema, htable)) = find_table(&live, schema, table).await? else {
+        return Err(Error::Input(format!(
+            "{shown}: no `{table}` table: the database has no {} history (wrong database, or nothing applied yet)",
+            opts.framework.name()
+        )));
+    };
+    let qualified = catalog::quote_qualified(Some(&hschema), &htable);
+    let history = read_history(&live, opts.framework, &qualified).await?;
+    let (mut report, applied_local) = compare(opts.framework, &history, &opts.migrations)?;
+    report.database = shown;
+    report.history_table = format!("{hschema}.{htable}");
+    if opts.schema {
+        let live_schema: BTreeSet<String> = catalog::schema_snapshot(&live)
+            .await?
+            .into_iter()
+            .filter(|l| !is_history_line(l, &hschema, &htable))
+            .collect();
+        let bin = PgBinaries::find()?;
+        let cluster = Cluster::start(&bin)?;
+        let replayed = async {
+            let c = catalog::connect(&cluster.config("postgres"), "throwaway cluster").await?;
+            let (_, server) = server_version(&c).await?;
+            replay(&c, &applied_local).await?;
+            let s = catalog::schema_snapshot(&c).await?;
+            Ok::<_, Error>((server, s))
+        }
+        .await;
+        drop(cluster);
+        let (replay_server, expected) = replayed?;
+        let differences = schema_diff(&expected, &live_schema)
+            .into_iter()
+            .filter_map(|l| {
+                if let Some(o) = l.strip_prefix("+ ") {
+                    Some(SchemaDifference { side: "live-only", object: o.to_string() })
+                } else {
+                    l.strip_prefix("- ").map(|o| SchemaDifference { side: "migrations-only", object: o.to_string() })
+                }
+            })
+            .collect();
+        report.schema = Some(SchemaDrift { replayed: applied_local.len(), replay_server, differences });
+    }
+    report.drift = !report.changed.is_empty()
+        || !report.missing.is_empty()
+        || !report.failed.is_empty()
+        || report.schema.as_ref().is_some_and(|s| !s.differences.is_empty());
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(v: &str) -> LocalMigration {
+        LocalMigration {
+            version: v.into(),
+            description: format!("m{v}"),
+            path: PathBuf::from(format!("/nonexistent/{v}.sql")),
+            display: format!("{v}.sql"),
+            repeatable: false,
+        }
+    }
+
+    #[test]
+    fn versions_compare_as_the_tools_do() {
+        assert_eq!(version_key(Framework::Flyway, "1_1"), "1.1");
+        assert_eq!(version_key(Framework::Flyway, "1.0"), "1");
+        assert_eq!(version_key(Framework::Flyway, "01.02.0"), "1.2");
+        assert_eq!(version_key(Framework::GolangMigrate, "000003"), "3");
+        assert_eq!(version_key(Framework::Dbmate, "20240101"), "20240101");
+        assert!(version_cmp("9", "10").is_lt());
+        assert!(version_cmp("1.10", "1.9").is_gt());
+        assert!(version_cmp("1", "1.1").is_lt());
+    }
+
+    #[test]
+    fn golang_migrate_current_version_splits_applied_and_pending() {
+        let h = History {
+            applied: vec![AppliedRow { version: "2".into(), ..AppliedRow::default() }],
+            current_only: true,
+            ..History::default()
+        };
+        let files = [local("000001"), local("000002"), local("000003")];
+        let (r, applied) = compare(Framework::GolangMigrate, &h, &files).expect("compare");
+        assert_eq!(applied.len(), 2);
+        assert_eq!(r.pending.iter().map(|p| p.version.as_str()).collect::<Vec<_>>(), ["000003"]);
+        assert!(r.missing.is_empty());
+        let h = History {
+            applied: vec![AppliedRow { version: "7".into(), ..AppliedRow::default() }],
+            current_only: true,
+            ..History::default()
+        };
+        let (r, _) = compare(Framework::GolangMigrate, &h, &files).expect("compare");
+        assert_eq!(r.missing.len(), 1);
+        assert!(r.pending.is_empty());
+    }
+
+    #[test]
+    fn out_of_order_pending_is_noted() {
+        let h = History {
+            applied: vec![
+                AppliedRow { version: "1".into(), ..AppliedRow::default() },
+                AppliedRow { version: "3".into(), ..AppliedRow::default() },
+                AppliedRow { version: "4".into(), ..AppliedRow::default() },
+            ],
+            ..History::default()
+        };
+        let (r, applied) = compare(Framework::Dbmate, &h, &[local("1"), local("2"), local("3")]).expect("compare");
+        assert_eq!(applied.len(), 2);
+        assert_eq!(r.missing.iter().map(|m| m.version.as_str()).collect::<Vec<_>>(), ["4"]);
+        assert_eq!(r.pending.len(), 1);
+        assert!(r.pending[0].message.contains("out of order"), "{:?}", r.pending);
+    }
+
+    #[test]
+    fn history_lines_are_recognised() {
+        let (s, t) = ("public", "flyway_schema_history");
+        assert!(is_history_line("relation public.flyway_schema_history r", s, t));
+        assert!(is_history_line("column public.flyway_schema_history.version character varying(50)", s, t));
+        assert!(is_history_line(
+            "index CREATE INDEX flyway_schema_history_s_idx ON public.flyway_schema_history USING btree (success)",
+            s,
+            t
+        ));
+        assert!(is_history_line("relation public.goose_db_version_id_seq S", "public", "goose_db_version"));
+        assert!(!is_history_line("relation public.flyway_schema_history_archive r", s, t));
+        assert!(!is_history_line("column public.users.flyway_schema_history integer", s, t));
+    }
+}
