@@ -145,16 +145,20 @@ pub struct RuleOptions {
     /// `[rules.lock-timeout-too-high] max`: the longest `lock_timeout` a migration may set
     /// (default 5s).
     pub lock_timeout_max: PgDuration,
+    /// `[rules.mixed-contract-migration] require-contract-in-own-file`: a migration marked
+    /// `-- sluice:phase contract` may hold only contract statements (default false).
+    pub require_contract_in_own_file: bool,
 }
 
 impl Default for RuleOptions {
     fn default() -> Self {
-        RuleOptions { lock_timeout_max: PgDuration::from_millis(5_000) }
+        RuleOptions { lock_timeout_max: PgDuration::from_millis(5_000), require_contract_in_own_file: false }
     }
 }
 
 /// The options each rule accepts besides `level`, by rule name.
-pub const RULE_OPTION_KEYS: &[(&str, &[&str])] = &[("lock-timeout-too-high", &["max"])];
+pub const RULE_OPTION_KEYS: &[(&str, &[&str])] =
+    &[("lock-timeout-too-high", &["max"]), ("mixed-contract-migration", &["require-contract-in-own-file"])];
 
 /// A parsed configuration file. `None` means "not set here".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -334,6 +338,13 @@ fn set_rule_option(
             options.lock_timeout_max = duration_option(value, key)?;
             Ok(())
         }
+        ("mixed-contract-migration", "require-contract-in-own-file") => match value.get_ref() {
+            toml::Value::Boolean(b) => {
+                options.require_contract_in_own_file = *b;
+                Ok(())
+            }
+            _ => Err(err("expected true or false".to_string(), key, value.span())),
+        },
         (_, name) => {
             let accepted = RULE_OPTION_KEYS.iter().find(|(r, _)| *r == rule).map_or(&[][..], |(_, keys)| *keys);
             let message = if accepted.is_empty() {

@@ -46,6 +46,7 @@ rules! {
     not_null_breaks_old_inserts::NotNullBreaksOldInserts,
     destructive_down_migration::DestructiveDownMigration,
     missing_down_migration::MissingDownMigration,
+    mixed_contract_migration::MixedContractMigration,
     drop_not_null::DropNotNull,
     add_not_null_column_without_default::AddNotNullColumnWithoutDefault,
     unbatched_table_wide_dml::UnbatchedTableWideDml,
