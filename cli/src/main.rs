@@ -1,6 +1,7 @@
 //! The `sluice` command line.
 
 mod changed;
+mod drift_cmd;
 mod explain_sql;
 mod integrity;
 mod lint_cmd;
@@ -43,6 +44,9 @@ enum Command {
     CheckIntegrity(integrity::CheckArgs),
     /// Apply migrations to a real PostgreSQL server and measure locks, rewrites and blocked traffic.
     Trace(trace_cmd::TraceArgs),
+    /// Compare a migration directory with a live database: the tool's history table (edited,
+    /// missing, failed and pending migrations) and the schema the applied migrations produce.
+    Drift(drift_cmd::DriftArgs),
     /// Run the language server on standard input and output (for editors).
     Lsp {
         /// Accepted for editors that pass it; standard input and output are always used.
@@ -194,6 +198,7 @@ fn main() -> ExitCode {
         Command::ExplainSql(args) => explain_sql::run(&args),
         Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
         Command::Trace(args) => trace_cmd::run(&args),
+        Command::Drift(args) => drift_cmd::run(&args),
         Command::Hash(args) => integrity::run_hash(&args),
         Command::CheckIntegrity(args) => integrity::run_check(&args),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {
