@@ -29,7 +29,8 @@ pub struct TraceArgs {
     /// Migration files or directories (walked for `*.sql`, applied in path order).
     #[arg(required = true)]
     pub migrations: Vec<PathBuf>,
-    /// Server dialect. Only postgres can be traced so far.
+    /// Server dialect: postgres (a throwaway PostgreSQL cluster) or mysql (a throwaway MariaDB
+    /// server; with --database-url mysql://... only --in-place).
     #[arg(long, value_enum, default_value_t = DialectArg::Postgres)]
     pub dialect: DialectArg,
     /// Trace against this database (a production-like snapshot); a clone of it is used unless
@@ -106,10 +107,6 @@ impl Progress for Bar {
 }
 
 pub fn run(args: &TraceArgs) -> ExitCode {
-    if args.dialect == DialectArg::Mysql {
-        eprintln!("error: tracing MySQL/MariaDB is not supported yet; `sluice explain-sql --dialect mysql` shows the static model");
-        return ExitCode::from(2);
-    }
     // Drawn only on a terminal (indicatif hides it otherwise).
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -117,7 +114,8 @@ pub fn run(args: &TraceArgs) -> ExitCode {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message("starting PostgreSQL");
+    let mysql = args.dialect == DialectArg::Mysql;
+    bar.set_message(if mysql { "starting MariaDB" } else { "starting PostgreSQL" });
     let opts = Options {
         inputs: args.migrations.clone(),
         database_url: args.database_url.clone(),
@@ -131,6 +129,7 @@ pub fn run(args: &TraceArgs) -> ExitCode {
         max_blocked_ms: args.max_blocked_ms,
         check_rerun: args.check_rerun,
         check_down: args.check_down,
+        mysql,
         progress: Some(Arc::new(Bar(bar.clone()))),
     };
     let result = sluice_runner::run(&opts);
@@ -179,7 +178,8 @@ fn ms(v: f64) -> String {
 
 fn header(report: &Report) -> String {
     let target = match report.target.as_str() {
-        "throwaway" => "throwaway cluster",
+        "throwaway" if report.server.starts_with("PostgreSQL") => "throwaway cluster",
+        "throwaway" => "throwaway server",
         "clone" => "clone of the given database",
         _ => "the given database, in place",
     };
@@ -249,6 +249,20 @@ fn human(report: &Report) -> String {
             if let Some(e) = &t.first_error {
                 let _ = writeln!(out, "    first error: {e}");
             }
+        }
+    }
+    if !report.algorithms.is_empty() {
+        let _ = writeln!(out, "\nALTER TABLE algorithms (accepted by the server on an empty copy):");
+        for a in &report.algorithms {
+            let _ = writeln!(
+                out,
+                "  {}  {} {}{}{}",
+                a.location,
+                a.algorithm,
+                if a.concurrent_dml { "LOCK=NONE" } else { "writes blocked" },
+                if a.rebuilds_table { ", rebuilds the table" } else { "" },
+                a.model.as_deref().map(|m| format!(" (static model: {m})")).unwrap_or_default()
+            );
         }
     }
     if !report.checks.is_empty() {
@@ -327,6 +341,21 @@ fn markdown(report: &Report) -> String {
                 t.failed,
                 ms(t.max_wait_ms),
                 t.max_wait_during.as_deref().map(md_escape).unwrap_or_else(|| "-".into())
+            );
+        }
+    }
+    if !report.algorithms.is_empty() {
+        let _ = writeln!(out, "\n| ALTER TABLE | Algorithm | Concurrent DML | Rebuilds | Static model |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for a in &report.algorithms {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                md_escape(&a.location),
+                a.algorithm,
+                if a.concurrent_dml { "yes" } else { "no" },
+                if a.rebuilds_table { "yes" } else { "no" },
+                a.model.as_deref().unwrap_or("-")
             );
         }
     }

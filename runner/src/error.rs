@@ -8,6 +8,11 @@ pub enum Error {
     /// No PostgreSQL server binaries (`initdb`, `postgres`) were found.
     #[error("PostgreSQL server binaries not found ({0}); install the `postgresql` package or set SLUICE_PG_BINDIR")]
     NoServerBinaries(String),
+    /// No MariaDB server binaries (`mariadb-install-db`, `mariadbd`) were found.
+    #[error(
+        "MariaDB server binaries not found ({0}); install the `mariadb-server` package or set SLUICE_MARIADB_BINDIR"
+    )]
+    NoMariaDbBinaries(String),
     #[error("{context}: {source}")]
     Io {
         context: String,

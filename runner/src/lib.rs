@@ -11,6 +11,8 @@ pub mod drift;
 pub mod drift_checksum;
 pub mod error;
 pub mod exec;
+pub mod mysql;
+pub mod mysql_server;
 pub mod plan;
 pub mod redact;
 pub mod report;

@@ -23,6 +23,30 @@ pub struct Report {
     pub checks: Vec<Check>,
     pub findings: Vec<Finding>,
     pub total_ms: f64,
+    /// MySQL/MariaDB only: for each `ALTER TABLE`, the algorithm the server accepted on a scratch
+    /// copy of the table. Absent from PostgreSQL reports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub algorithms: Vec<AlgorithmProbe>,
+}
+
+/// The best algorithm the server accepted for one `ALTER TABLE`, tried on an empty copy of the
+/// table (`CREATE TABLE ... LIKE`): `ALGORITHM=INSTANT`, then `ALGORITHM=INPLACE, LOCK=NONE`, then
+/// `ALGORITHM=INPLACE`; `COPY` when none was accepted.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlgorithmProbe {
+    /// `path:line` of the statement.
+    pub location: String,
+    pub table: String,
+    /// `INSTANT`, `INPLACE` or `COPY`.
+    pub algorithm: String,
+    /// `LOCK=NONE` was accepted: reads and writes continue while it runs.
+    pub concurrent_dml: bool,
+    /// The accepted operation gave the copy a new InnoDB table id (every row rewritten).
+    pub rebuilds_table: bool,
+    /// The static model's verdict (`INSTANT`, `INPLACE`, `COPY`), when it models the statement.
+    pub model: Option<String>,
+    /// The server's refusal of the cheaper algorithms, for the first refused one.
+    pub refused: Option<String>,
 }
 
 impl Report {

@@ -40,6 +40,8 @@ pub struct Options {
     pub max_blocked_ms: Option<u64>,
     pub check_rerun: bool,
     pub check_down: bool,
+    /// Trace on MySQL/MariaDB (a throwaway MariaDB server, or `mysql://` with `in_place`).
+    pub mysql: bool,
     /// Progress: called with the total number of statements, then with each `path:line`.
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -64,6 +66,13 @@ pub fn run(opts: &Options) -> Result<Report> {
         let mut int = signal(SignalKind::interrupt()).map_err(|e| Error::io("installing SIGINT handler", e))?;
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing SIGTERM handler", e))?;
         let plan = plan::load(&opts.inputs)?;
+        if opts.mysql {
+            return tokio::select! {
+                r = crate::mysql::trace(&plan, opts) => r,
+                _ = int.recv() => Err(Error::Interrupted("SIGINT")),
+                _ = term.recv() => Err(Error::Interrupted("SIGTERM")),
+            };
+        }
         if opts.snapshot.is_some() && opts.database_url.is_some() {
             return Err(Error::Input(
                 "--snapshot restores into the throwaway cluster; it cannot be combined with --database-url".into(),
@@ -320,6 +329,7 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         checks,
         findings,
         total_ms: 0.0,
+        algorithms: Vec::new(),
     };
     if let Some(w) = running {
         let outcome = w.finish().await;
@@ -336,7 +346,7 @@ fn window_at(windows: &[Window], at_ms: f64) -> Option<&Window> {
     windows.iter().rev().find(|w| w.start_ms <= at_ms)
 }
 
-fn attribute(report: &mut Report, windows: &[Window], outcome: &workload::Outcome) {
+pub(crate) fn attribute(report: &mut Report, windows: &[Window], outcome: &workload::Outcome) {
     for (ti, table) in outcome.tables.iter().enumerate() {
         let stats = outcome.stats.get(ti).cloned().unwrap_or_default();
         let worst = outcome.events.iter().filter(|e| e.table == ti).max_by(|a, b| a.wait_ms.total_cmp(&b.wait_ms));
@@ -361,20 +371,21 @@ fn attribute(report: &mut Report, windows: &[Window], outcome: &workload::Outcom
     }
 }
 
-fn gates(report: &mut Report, opts: &Options) {
+pub(crate) fn gates(report: &mut Report, opts: &Options) {
     if let Some(budget) = opts.max_exclusive_ms {
         let mut found = Vec::new();
         for st in report.statements() {
             for l in &st.locks {
-                let ael = l.mode == LockMode::AccessExclusive.name();
+                // PostgreSQL ACCESS EXCLUSIVE, MySQL/MariaDB exclusive metadata lock.
+                let ael = l.mode == LockMode::AccessExclusive.name() || l.mode == crate::mysql::EXCLUSIVE_MDL;
                 if let (true, true, Some(ms)) = (ael, l.pre_existing, l.held_ms) {
                     if ms > budget as f64 {
                         found.push(Finding {
                             kind: "max-exclusive-ms".into(),
                             location: Some(st.location()),
                             message: format!(
-                                "ACCESS EXCLUSIVE on {} {} held {:.1} ms (budget {budget} ms): reads and writes on it wait that long",
-                                l.kind, l.object, ms
+                                "{} on {} {} held {:.1} ms (budget {budget} ms): reads and writes on it wait that long",
+                                l.mode, l.kind, l.object, ms
                             ),
                         });
                     }
