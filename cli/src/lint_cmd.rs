@@ -111,10 +111,11 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
                 continue;
             }
         };
+        let positions = set.positions();
         let mut in_set: HashMap<usize, usize> = HashMap::new();
         for &j in &members {
             let Input::File { path, .. } = &jobs[j].input else { continue };
-            match set.position(path) {
+            match positions.get(&migrations::normalize(path)).copied() {
                 Some(pos) => {
                     in_set.insert(pos, j);
                 }

@@ -23,10 +23,16 @@ pub struct MigrationSet {
 }
 
 impl MigrationSet {
-    /// Index of the file at `path` (compared after making both absolute).
+    /// Index of the file at `path` (compared after making both absolute). For many lookups use
+    /// [`MigrationSet::positions`].
     pub fn position(&self, path: &Path) -> Option<usize> {
         let want = normalize(path);
         self.files.iter().position(|f| normalize(&f.path) == want)
+    }
+
+    /// Every file's index by its normalized path.
+    pub fn positions(&self) -> std::collections::HashMap<PathBuf, usize> {
+        self.files.iter().enumerate().map(|(i, f)| (normalize(&f.path), i)).collect()
     }
 }
 
