@@ -106,6 +106,13 @@ impl Statement {
         self.embedded.iter().any(|e| e.kind == EmbeddedKind::FunctionBody && e.ops.contains(&i))
     }
 
+    /// True when `op`, an element of [`Statement::ops`], was lowered from a `DO` block or function
+    /// body.
+    pub fn is_embedded_op(&self, op: &Op) -> bool {
+        let Some(i) = self.ops.iter().position(|o| std::ptr::eq(o, op)) else { return false };
+        self.embedded.iter().any(|e| e.ops.contains(&i))
+    }
+
     /// The operations that run when the migration runs: all of them but those lowered from
     /// function bodies.
     pub fn ops_run_now(&self) -> impl Iterator<Item = &Op> + '_ {
@@ -846,6 +853,8 @@ mod tests {
         assert_eq!(e.kind, EmbeddedKind::FunctionBody);
         assert_eq!(e.function.as_deref(), Some("f"));
         assert!(stmt.op_runs_later(1) && stmt.op_runs_later(2) && !stmt.op_runs_later(0));
+        assert!(stmt.is_embedded_op(&stmt.ops[1]) && !stmt.is_embedded_op(&stmt.ops[0]));
+        assert!(!stmt.is_embedded_op(&stmt.ops[1].clone()), "identity, not equality");
         assert_eq!(stmt.ops_run_now().count(), 1);
     }
 

@@ -134,6 +134,14 @@ mod tests {
     }
 
     #[test]
+    fn reported_once_inside_a_transaction() {
+        let sql = "BEGIN;\nDO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$;\nCOMMIT;";
+        let config = postgres(PgVersion::default());
+        assert_eq!(run(sql).len(), 1);
+        assert!(findings(sql, &config, "concurrently-in-transaction").is_empty());
+    }
+
+    #[test]
     fn top_level_and_plain_statements_are_not_flagged() {
         let sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nDO $$ BEGIN CREATE INDEX j ON t (a); \
                    RAISE NOTICE 'CREATE INDEX CONCURRENTLY k ON t (a)'; END $$;";

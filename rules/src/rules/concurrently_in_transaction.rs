@@ -47,7 +47,9 @@ impl Rule for ConcurrentlyInTransaction {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let mut marker_offered = false;
         for o in cx.ops() {
-            if !o.ctx.in_transaction {
+            // In a DO block or function PostgreSQL refuses it whatever the transaction:
+            // concurrently-in-function-or-do-block reports those.
+            if !o.ctx.in_transaction || o.stmt.is_embedded_op(o.op) {
                 continue;
             }
             let what = match o.op {
