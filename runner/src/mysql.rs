@@ -19,6 +19,7 @@ use crate::workload::{Event, Outcome, Stats};
 use crate::{exec, mysql_server};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
+use sluice_core::catalog::{Catalog, Origin};
 use sluice_core::ir::Op;
 use sluice_core::online_ddl;
 use sluice_core::{parse_file, ColumnUnit, Dialect, LineIndex, MySqlVersion, StatementStatus};
@@ -334,12 +335,22 @@ async fn probe(c: &mut Conn, table: &str, clauses: &str, mariadb: bool) -> Optio
     out
 }
 
-/// The static model's best algorithm for an `ALTER TABLE`.
-fn model_algorithm(ops: &[Op], version: MySqlVersion, fk_checks_off: bool) -> Option<String> {
+/// The static model's best algorithm for an `ALTER TABLE`, given the table as the server
+/// describes it (`SHOW CREATE TABLE`, read into the linter's catalog).
+fn model_algorithm(ops: &[Op], version: MySqlVersion, fk_checks_off: bool, create: Option<&str>) -> Option<String> {
+    let mut catalog = Catalog::new(Dialect::MySql);
+    if let Some(ddl) = create {
+        for st in parse_file(ddl, Dialect::MySql).statements {
+            for op in &st.ops {
+                catalog.apply(op, &Origin::default());
+            }
+        }
+    }
     ops.iter().find_map(|op| match op {
-        Op::AlterTable { actions, .. } => {
+        Op::AlterTable { name, actions, .. } => {
             let target = online_ddl::Target { version, foreign_key_checks_off: fk_checks_off };
-            online_ddl::alter_table(actions, target).map(|d| d.overall.best.keyword().to_string())
+            online_ddl::alter_table_in(actions, target, catalog.table(name))
+                .map(|d| d.overall.best.keyword().to_string())
         }
         _ => None,
     })
@@ -384,7 +395,14 @@ impl Tracer<'_> {
                     if !upper.contains("ALGORITHM") && !upper.contains("LOCK") && !upper.contains("RENAME TO") {
                         let fk_off: Option<u64> =
                             self.client.query_first("SELECT @@foreign_key_checks").await.ok().flatten();
-                        let model = model_algorithm(&s.ops, self.version, fk_off == Some(0));
+                        let create: Option<(String, String)> =
+                            self.client.query_first(format!("SHOW CREATE TABLE {}", quote(table))).await.ok().flatten();
+                        let model = model_algorithm(
+                            &s.ops,
+                            self.version,
+                            fk_off == Some(0),
+                            create.as_ref().map(|c| c.1.as_str()),
+                        );
                         if let Some(p) = probe(&mut self.client, table, clauses, self.mariadb).await {
                             self.algorithms.push(AlgorithmProbe {
                                 location: location.clone(),
