@@ -3,8 +3,8 @@
 //! marker, and whether a statement belongs to a down migration.
 
 use crate::rule::{OpRef, RuleContext};
-use sluice_core::framework::Direction;
 use sluice_core::catalog::Column;
+use sluice_core::framework::Direction;
 use sluice_core::ir::{AlterActionKind, DmlKind, Op, QualifiedName, TypeName};
 use sluice_core::{Diagnostic, Severity, Span};
 use std::sync::Arc;
@@ -132,11 +132,9 @@ fn add_column_span(cx: &RuleContext<'_>, table: &QualifiedName, column: &str) ->
 fn copy_between(cx: &RuleContext<'_>, table: &QualifiedName, a: &str, b: &str) -> Option<Span> {
     cx.ops().find_map(|o| match o.op {
         Op::Dml { kind: DmlKind::Update, table: Some(t), .. } if t.same_object(table) => {
-            let mut words = cx.code_tokens(o.stmt).map(|t| t.text(cx.text()).trim_matches(['"', '`']));
-            let names_both = {
-                let words: Vec<&str> = words.by_ref().collect();
-                words.iter().any(|w| w.eq_ignore_ascii_case(a)) && words.iter().any(|w| w.eq_ignore_ascii_case(b))
-            };
+            let words: Vec<&str> = cx.code_tokens(o.stmt).map(|t| t.text(cx.text()).trim_matches(['"', '`'])).collect();
+            let names_both =
+                words.iter().any(|w| w.eq_ignore_ascii_case(a)) && words.iter().any(|w| w.eq_ignore_ascii_case(b));
             names_both.then_some(o.stmt.span)
         }
         _ => None,
