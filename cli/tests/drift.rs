@@ -181,3 +181,116 @@ fn errors_exit_2_without_the_password() {
     assert!(!err.contains("s3cret") && !stdout(&o).contains("s3cret"), "{err}");
     assert!(err.contains("app:***@"), "{err}");
 }
+
+/// One database per tool on one server; the history table as the tool creates it, one migration
+/// applied and one pending (or a failure), compared with `--skip-schema`.
+#[test]
+fn other_tools_histories() {
+    if !have_postgres() {
+        return;
+    }
+    let bin = sluice_runner::cluster::PgBinaries::find().expect("bin");
+    let cluster = sluice_runner::cluster::Cluster::start(&bin).expect("cluster");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let admin = rt.block_on(sluice_runner::catalog::connect(&cluster.config("postgres"), "test")).expect("connect");
+    let goose_a: &[u8] = b"-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n";
+    let goose_b: &[u8] = b"-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n";
+    let dbmate_a: &[u8] = b"-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n";
+    let dbmate_b: &[u8] = b"-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n";
+    let plain_a: &[u8] = b"CREATE TABLE a (id int);\n";
+    let plain_b: &[u8] = b"CREATE TABLE b (id int);\n";
+    let drop_a: &[u8] = b"DROP TABLE a;\n";
+    #[allow(clippy::type_complexity)]
+    let cases: [(&str, Vec<(&str, &[u8])>, &str, &str, Vec<&str>, Vec<&str>, Vec<&str>); 5] = [
+        (
+            "goose",
+            vec![("m/00001_a.sql", goose_a), ("m/00002_b.sql", goose_b), ("m/00003_c.sql", goose_b)],
+            "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, \
+               is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+             INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (2, false), (7, true);",
+            "CREATE TABLE a (id int)",
+            vec!["00002", "00003"],
+            vec!["7"],
+            vec![],
+        ),
+        (
+            "golang-migrate",
+            vec![
+                ("m/000001_a.up.sql", plain_a),
+                ("m/000001_a.down.sql", drop_a),
+                ("m/000002_b.up.sql", plain_b),
+                ("m/000002_b.down.sql", drop_a),
+            ],
+            "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, true);",
+            "CREATE TABLE a (id int)",
+            vec!["000002"],
+            vec![],
+            vec!["1"],
+        ),
+        (
+            "dbmate",
+            vec![("m/20240101000000_a.sql", dbmate_a), ("m/20240102000000_b.sql", dbmate_b)],
+            "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+             INSERT INTO schema_migrations VALUES ('20240101000000'), ('20231231000000');",
+            "CREATE TABLE a (id int)",
+            vec!["20240102000000"],
+            vec!["20231231000000"],
+            vec![],
+        ),
+        (
+            "diesel",
+            vec![
+                ("m/2024-01-01-000000_a/up.sql", plain_a),
+                ("m/2024-01-01-000000_a/down.sql", drop_a),
+                ("m/2024-01-02-000000_b/up.sql", plain_b),
+                ("m/2024-01-02-000000_b/down.sql", drop_a),
+            ],
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+               run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000');",
+            "CREATE TABLE a (id int)",
+            vec!["20240102000000"],
+            vec![],
+            vec![],
+        ),
+        (
+            "atlas",
+            vec![("m/20240101000000_a.sql", plain_a), ("m/20240102000000_b.sql", plain_b), ("m/atlas.sum", b"h1:x\n")],
+            "CREATE SCHEMA atlas_schema_revisions;
+             CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar PRIMARY KEY, \
+               description varchar NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, \
+               total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, \
+               error text NULL, error_stmt text NULL, hash varchar NOT NULL, partial_hashes jsonb NULL, \
+               operator_version varchar NOT NULL);
+             INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES \
+               ('20240101000000', 'a', 2, 1, 1, now(), 1, NULL, NULL, 'h', NULL, 'v'), \
+               ('20240102000000', 'b', 2, 0, 1, now(), 1, 'boom', 'CREATE TABLE b', 'h', NULL, 'v');",
+            "CREATE TABLE a (id int)",
+            vec![],
+            vec![],
+            vec!["20240102000000"],
+        ),
+    ];
+    for (tool, files, history, schema, pending, missing, failed) in cases {
+        let db = tool.replace('-', "_");
+        rt.block_on(admin.batch_execute(&format!("CREATE DATABASE {db}"))).expect("db");
+        let c = rt.block_on(sluice_runner::catalog::connect(&cluster.config(&db), "tool")).expect("connect");
+        rt.block_on(c.batch_execute(&format!("{schema}; {history}"))).unwrap_or_else(|e| panic!("{tool}: {e}"));
+        let dir = project(&files);
+        let url = format!("postgresql://postgres@/{db}?host={}", cluster.socket_dir().display());
+        let o = drift(dir.path(), &["m", "--database-url", &url, "--format", "json", "--skip-schema"]);
+        let v = json(&o);
+        assert_eq!(v["framework"], tool, "{v}");
+        assert_eq!(versions(&v, "pending"), pending, "{tool}: {v}");
+        assert_eq!(versions(&v, "missing"), missing, "{tool}: {v}");
+        assert_eq!(versions(&v, "failed"), failed, "{tool}: {v}");
+        let expect = if missing.is_empty() && failed.is_empty() { 0 } else { 1 };
+        assert_eq!(o.status.code(), Some(expect), "{tool}: {}", stderr(&o));
+        // The schema replay of what is applied matches where nothing was changed by hand.
+        if tool != "golang-migrate" && tool != "atlas" && missing.is_empty() {
+            let o = drift(dir.path(), &["m", "--database-url", &url, "--format", "json"]);
+            assert_eq!(o.status.code(), Some(0), "{tool}: {}\n{}", stdout(&o), stderr(&o));
+        }
+    }
+}
