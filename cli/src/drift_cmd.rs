@@ -30,6 +30,9 @@ pub struct DriftArgs {
     /// Compare the history table only, not the schema (no throwaway cluster is started).
     #[arg(long)]
     pub skip_schema: bool,
+    /// Exit 1 also when migrations are pending (the directory is ahead of the database).
+    #[arg(long)]
+    pub fail_on_pending: bool,
     /// Use this configuration file instead of discovering `sluice.toml`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -88,7 +91,7 @@ pub fn run(args: &DriftArgs) -> ExitCode {
                 },
                 DriftFormat::Human => print!("{}", human(&report)),
             }
-            if report.drift {
+            if report.drift || (args.fail_on_pending && !report.pending.is_empty()) {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -91,6 +91,8 @@ fn flyway_history_and_schema_drift() {
     assert_eq!(v["schema"]["replayed"], 2);
     assert_eq!(v["schema"]["differences"], serde_json::json!([]));
     assert_eq!(v["drift"], false);
+    let o = drift(dir.path(), &["db", "--database-url", &url, "--skip-schema", "--fail-on-pending"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
     // A hotfix applied by hand is schema drift.
     run("ALTER TABLE users ADD COLUMN hotfix int NOT NULL DEFAULT 0");

@@ -443,7 +443,7 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
     if framework == Framework::Flyway {
         let local_rep: BTreeMap<&str, &LocalMigration> =
             local.iter().filter(|m| m.repeatable).map(|m| (m.description.as_str(), m)).collect();
-        for (desc, recorded) in &h.repeatables {
+        for desc in h.repeatables.keys() {
             if !local_rep.contains_key(desc.as_str()) {
                 report.missing.push(Item {
                     version: String::new(),
@@ -452,7 +452,6 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
                     message: "repeatable migration applied, but the directory no longer has it".into(),
                 });
             }
-            let _ = recorded;
         }
         for (desc, m) in &local_rep {
             match h.repeatables.get(*desc) {
