@@ -317,12 +317,21 @@ fn stop_orphan_server(root: &Path) {
         }
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
-            if kill(pid, None).is_err() {
+            if gone(pid) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The process no longer exists or has exited (a zombie waiting for its parent).
+fn gone(pid: Pid) -> bool {
+    kill(pid, None).is_err()
+        || fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rfind(')').map(|i| s[i + 1..].trim_start().starts_with('Z')))
+            .unwrap_or(false)
 }
 
 #[cfg(test)]
