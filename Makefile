@@ -24,6 +24,7 @@ deps:
 
 # Neovim runs the language server end-to-end test (cli/tests/lsp_neovim.rs); it is skipped without it.
 # The PostgreSQL server runs the `sluice trace` tests (cli/tests/trace.rs, runner/tests/); skipped without it.
+# The MariaDB server runs the `sluice trace --dialect mysql` tests (runner/tests/mariadb*.rs); skipped without it.
 test-deps: deps
 	@if ! command -v nvim >/dev/null; then \
 	  echo "nvim is missing (used by the language server end-to-end test): installing neovim"; \
@@ -41,6 +42,15 @@ test-deps: deps
 	      || echo "could not install postgresql: the trace tests will be skipped"; \
 	  else \
 	    echo "cannot install it here; run: sudo apt-get install postgresql  (the trace tests are skipped meanwhile)"; \
+	  fi; \
+	fi
+	@if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ] && [ -z "$$SLUICE_MARIADB_BINDIR" ]; then \
+	  echo "the MariaDB server is missing (sluice trace --dialect mysql tests start throwaway servers): installing mariadb-server"; \
+	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server \
+	      || echo "could not install mariadb-server: the MariaDB trace tests will be skipped"; \
+	  else \
+	    echo "cannot install it here; run: sudo apt-get install mariadb-server  (the MariaDB trace tests are skipped meanwhile)"; \
 	  fi; \
 	fi
 

@@ -643,10 +643,13 @@ async fn seed(c: &mut Conn, tables: &[String], rows: u64) -> Vec<String> {
     problems
 }
 
+/// What one workload client saw: per table index its stats, and its slow or failed statements.
+type ClientResult = (HashMap<usize, Stats>, Vec<Event>);
+
 /// Concurrent clients that read and update one row of each touched table in turn.
 struct Workload {
     stop: Arc<AtomicBool>,
-    handles: Vec<tokio::task::JoinHandle<(HashMap<usize, Stats>, Vec<Event>)>>,
+    handles: Vec<tokio::task::JoinHandle<ClientResult>>,
     tables: Vec<String>,
 }
 
