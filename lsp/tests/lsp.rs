@@ -38,6 +38,7 @@ const EXPECTED: &[(&str, Range4, Range4)] = &[
     ("ddl-without-lock-timeout", (1, 10, 1, 39), (1, 13, 1, 43)),
     ("drop-column", (2, 34, 2, 35), (2, 38, 2, 39)),
     ("drop-without-if-exists", (2, 34, 2, 35), (2, 38, 2, 39)),
+    ("statement-timeout-for-long-operation", (1, 10, 1, 39), (1, 13, 1, 43)),
 ];
 
 async fn check_open_diagnostics(utf8: bool) {
@@ -238,7 +239,11 @@ async fn fix_all_applies_every_safe_fix() {
     assert_eq!(fixed, expected);
     c.change(URI, 2, json!([{"text": fixed}]));
     let diags = c.diagnostics(URI, 2).await;
-    assert_eq!(rules(&diags), vec!["drop-column"], "only the finding without a safe fix is left");
+    assert_eq!(
+        rules(&diags),
+        vec!["drop-column", "statement-timeout-for-long-operation"],
+        "only the findings without a safe fix are left"
+    );
     // Nothing left to fix: no fix-all action.
     let resp = c
         .request(

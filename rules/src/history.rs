@@ -70,7 +70,7 @@ fn replay_parsed(
     for stmt in parsed.statements.iter().filter(|s| s.is_parsed()) {
         let up = layout.and_then(|l| l.section_at(stmt.span.start)).is_none_or(|s| s.direction == Direction::Up);
         if up {
-            for op in &stmt.ops {
+            for op in stmt.ops_run_now() {
                 catalog.apply(op, origin);
             }
         }
