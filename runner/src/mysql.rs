@@ -257,21 +257,47 @@ struct Seen {
     last_ms: f64,
 }
 
-/// Samples the metadata locks owned by `thread_id` until `stop` is set.
+/// The query that lists the metadata locks of the migration's connection as (object type, name,
+/// lock type, status). MariaDB's `METADATA_LOCK_INFO` plugin shows the lock a ticket holds now
+/// (an upgrade from SHARED_UPGRADABLE to SHARED_NO_WRITE or EXCLUSIVE included), where
+/// `performance_schema.metadata_locks` keeps the type it was requested with; the plugin is used for
+/// granted locks when it is active, and `performance_schema` for pending requests (and for
+/// granted ones without the plugin). `None` when neither is available.
+fn mdl_query(connection_id: u64, thread_id: Option<u64>, plugin: bool) -> Option<String> {
+    let pfs = |status: &str| {
+        thread_id.map(|t| {
+            format!(
+                "SELECT OBJECT_TYPE, COALESCE(OBJECT_NAME, ''), LOCK_TYPE, LOCK_STATUS FROM \
+                 performance_schema.metadata_locks WHERE OWNER_THREAD_ID = {t} AND OBJECT_SCHEMA = DATABASE(){status}"
+            )
+        })
+    };
+    if plugin {
+        let granted = format!(
+            "SELECT 'TABLE', TABLE_NAME, REPLACE(LOCK_MODE, 'MDL_', ''), 'GRANTED' FROM \
+             information_schema.METADATA_LOCK_INFO WHERE THREAD_ID = {connection_id} AND TABLE_SCHEMA = DATABASE() \
+             AND LOCK_TYPE = 'Table metadata lock'"
+        );
+        Some(match pfs(" AND LOCK_STATUS = 'PENDING'") {
+            Some(p) => format!("{granted} UNION ALL {p}"),
+            None => granted,
+        })
+    } else {
+        pfs("")
+    }
+}
+
+/// Runs `sql` (see [`mdl_query`]) until `stop` is set, recording when each lock was seen.
 async fn sample_mdl(
     monitor: &mut Conn,
-    thread_id: u64,
+    sql: &str,
     stop: &AtomicBool,
     t0: Instant,
 ) -> (BTreeMap<MdlKey, Seen>, Option<String>) {
     let mut seen: BTreeMap<MdlKey, Seen> = BTreeMap::new();
-    let sql = format!(
-        "SELECT OBJECT_TYPE, COALESCE(OBJECT_NAME, ''), LOCK_TYPE, LOCK_STATUS FROM performance_schema.metadata_locks \
-         WHERE OWNER_THREAD_ID = {thread_id} AND OBJECT_SCHEMA = DATABASE()"
-    );
     while !stop.load(Ordering::Relaxed) {
         let at = t0.elapsed().as_secs_f64() * 1000.0;
-        let rows: Vec<(String, String, String, String)> = match monitor.query(&sql).await {
+        let rows: Vec<(String, String, String, String)> = match monitor.query(sql).await {
             Ok(r) => r,
             Err(e) => return (seen, Some(my_message(&e))),
         };
@@ -360,7 +386,8 @@ fn model_algorithm(ops: &[Op], version: MySqlVersion, fk_checks_off: bool, creat
 struct Tracer<'a> {
     client: Conn,
     monitor: Conn,
-    thread_id: Option<u64>,
+    /// See [`mdl_query`].
+    mdl_sql: Option<String>,
     mariadb: bool,
     version: MySqlVersion,
     pre_tables: BTreeSet<String>,
@@ -425,8 +452,8 @@ impl Tracer<'_> {
                 stop.store(true, Ordering::Relaxed);
                 r
             };
-            let (r, (seen, sample_err)) = match self.thread_id {
-                Some(tid) => tokio::join!(run, sample_mdl(&mut self.monitor, tid, &stop, self.t0)),
+            let (r, (seen, sample_err)) = match &self.mdl_sql {
+                Some(sql) => tokio::join!(run, sample_mdl(&mut self.monitor, sql, &stop, self.t0)),
                 None => (run.await, (BTreeMap::new(), None)),
             };
             let st1 = self.t0.elapsed().as_secs_f64() * 1000.0;
@@ -764,13 +791,27 @@ async fn trace_database(opts_db: Opts, target: &str, plan: &[Migration], opts: &
     } else {
         None
     };
+    let connection_id: u64 = client
+        .query_first("SELECT CONNECTION_ID()")
+        .await
+        .map_err(|e| my_err("reading the connection id", &e))?
+        .unwrap_or_default();
+    let plugin: Option<u64> = client
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' \
+             AND PLUGIN_STATUS = 'ACTIVE'",
+        )
+        .await
+        .ok()
+        .flatten();
+    let mdl_sql = mdl_query(connection_id, thread_id, plugin.unwrap_or(0) > 0);
     let note = |m: &str| {
         if let Some(p) = &opts.progress {
             p.note(m);
         }
     };
-    if thread_id.is_none() {
-        note("performance_schema is off: metadata locks are not measured");
+    if mdl_sql.is_none() {
+        note("performance_schema is off and METADATA_LOCK_INFO absent: metadata locks are not measured");
     }
     let pre_tables = base_tables(&mut client).await?;
     let mut touched = BTreeSet::new();
@@ -811,7 +852,7 @@ async fn trace_database(opts_db: Opts, target: &str, plan: &[Migration], opts: &
     let mut tracer = Tracer {
         client,
         monitor,
-        thread_id,
+        mdl_sql,
         mariadb,
         version,
         pre_tables,

@@ -126,6 +126,8 @@ impl MariaDbServer {
             .arg(format!("--tmpdir={}", server.root.display()))
             .args(["--skip-networking", "--skip-name-resolve", "--skip-log-bin"])
             .args(["--performance_schema=ON", "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON"])
+            // Shows the current mode of each metadata lock (upgrades included).
+            .arg("--plugin-load-add=metadata_lock_info")
             .args(["--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0"])
             .args(["--max-connections=200", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
             .current_dir(&server.root)

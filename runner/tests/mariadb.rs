@@ -86,7 +86,12 @@ fn rebuild_blocked_workload_and_gates() {
     assert!(st[0].rewrites.is_empty(), "{:?}", st[0].rewrites);
     assert_eq!(st[1].rewrites.iter().map(|r| r.object.as_str()).collect::<Vec<_>>(), ["accounts"]);
     assert!(st[1].rewrites[0].pre_existing);
-    assert!(st[1].locks.iter().any(|l| l.object == "accounts" && l.pre_existing), "{:?}", st[1].locks);
+    // The copy holds SHARED_NO_WRITE on the table (the lock a ticket holds now, upgrades included).
+    assert!(
+        st[1].locks.iter().any(|l| l.object == "accounts" && l.pre_existing && l.mode == "SHARED_NO_WRITE"),
+        "{:?}",
+        st[1].locks
+    );
     let algos: Vec<_> = report.algorithms.iter().map(|a| (a.algorithm.as_str(), a.rebuilds_table)).collect();
     assert_eq!(algos, [("INSTANT", false), ("COPY", true)]);
     // The copy of 100,000 rows blocks the workload's writes; the budget of 1 ms is exceeded
