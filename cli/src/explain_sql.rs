@@ -6,6 +6,8 @@
 use crate::TargetArgs;
 use clap::Args;
 use sluice_core::{ColumnUnit, Dialect, FileContext, LineIndex, Settings, SourceText};
+use sluice_rules::{MigrationInput, PreparedHistory};
+use sluice_workspace::migrations;
 use sluice_workspace::{Discovery, IoError};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -43,13 +45,46 @@ fn run_inner(args: &ExplainSqlArgs) -> Result<String, miette::Report> {
     let display = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).map_err(|e| IoError { path: display.clone(), message: e.to_string() })?;
     let source = SourceText::decode(&bytes).map_err(|e| IoError { path: display.clone(), message: e.to_string() })?;
+    // A file of a migration directory is explained against the schema the migrations before it
+    // leave (a MySQL MODIFY is then judged against the column's old definition).
+    if let Ok(set) = migrations::load_set(&migrations::history_root(&args.file), config.lint.settings.framework) {
+        if let Some(index) = set.position(&args.file) {
+            let mut configs = Vec::with_capacity(set.files.len());
+            for f in &set.files {
+                configs.push(discovery.for_path(&f.path)?);
+            }
+            let data: Vec<Vec<u8>> = set.files.iter().map(|f| std::fs::read(&f.path).unwrap_or_default()).collect();
+            let inputs: Vec<MigrationInput<'_>> = set
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| MigrationInput {
+                    path: f.path.display().to_string(),
+                    bytes: if i == index { bytes.as_slice() } else { data[i].as_slice() },
+                    entry: Some(f.entry.clone()),
+                    sidecar: f.sidecar.clone(),
+                    report: i == index,
+                    pending: false,
+                    config: &configs[i].lint,
+                })
+                .collect();
+            let history = PreparedHistory::new(&inputs, set.framework);
+            if let Some((parsed, cx)) = history.analysed(index) {
+                return Ok(report(&source.text, &config.lint.settings, parsed, &cx));
+            }
+        }
+    }
     Ok(explain(&source.text, &config.lint.settings))
 }
 
-/// The report for one file's text.
+/// The report for one file's text, on its own.
 pub fn explain(text: &str, settings: &Settings) -> String {
     let parsed = sluice_core::parse_file(text, settings.dialect);
     let cx = FileContext::analyze(&parsed, settings);
+    report(text, settings, &parsed, &cx)
+}
+
+fn report(text: &str, settings: &Settings, parsed: &sluice_core::ParsedFile, cx: &FileContext) -> String {
     let lines = LineIndex::new(text);
     let mut out = String::new();
     let target = match settings.dialect {
@@ -72,7 +107,10 @@ pub fn explain(text: &str, settings: &Settings) -> String {
         }
         let state = cx.at(i);
         let mut said = false;
-        for lines in stmt.ops.iter().filter_map(|op| sluice_core::explain::describe(op, settings, &state)) {
+        let schema = cx.catalog_before(i);
+        for lines in
+            stmt.ops_run_now().filter_map(|op| sluice_core::explain::describe(op, settings, &state, Some(schema)))
+        {
             said = true;
             for l in lines {
                 let _ = writeln!(out, "   {l}");

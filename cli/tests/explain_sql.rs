@@ -117,3 +117,14 @@ fn missing_file_and_bad_version_exit_2() {
     assert_eq!(sluice(&["explain-sql", "nope.sql"], dir.path()).status.code(), Some(2));
     assert_eq!(sluice(&["explain-sql", "--pg-version", "banana", "m.sql"], dir.path()).status.code(), Some(2));
 }
+
+#[test]
+fn a_migration_is_explained_against_the_schema_before_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/projects/mysql-flyway");
+    let out = common::sluice(&["explain-sql", "migrations/V2__widen_customer_phone.sql"], &root);
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // V1 created `phone` as a short VARCHAR: the extension stays within one length byte.
+    assert!(text.contains("algorithm: INPLACE") && text.contains("rebuilds table: no"), "{text}");
+    assert!(text.contains("within the same length-prefix size"), "{text}");
+}

@@ -2,6 +2,7 @@
 //! lock model ([`crate::pg_locks`]) or the MySQL online-DDL model ([`crate::online_ddl`]).
 //! `sluice explain-sql` prints it and the language server shows it on hover.
 
+use crate::catalog::Catalog;
 use crate::context::{Settings, StatementContext};
 use crate::ir::{AlterActionKind, Op};
 use crate::online_ddl::{self, IndexKind, OnlineDdl};
@@ -9,10 +10,12 @@ use crate::pg_locks::{self, Target};
 use crate::Dialect;
 
 /// Lines describing `op` (without indentation), or `None` when it has no table-level effect.
-pub fn describe(op: &Op, settings: &Settings, ctx: &StatementContext) -> Option<Vec<String>> {
+/// `schema` is the schema just before the statement (from the migration history): MySQL
+/// `MODIFY`/`CHANGE` are judged against the column's old definition when it is known.
+pub fn describe(op: &Op, settings: &Settings, ctx: &StatementContext, schema: Option<&Catalog>) -> Option<Vec<String>> {
     match settings.dialect {
         Dialect::Postgres => describe_pg(op, settings, ctx.in_transaction),
-        Dialect::MySql => describe_mysql(op, settings, ctx.foreign_key_checks_off),
+        Dialect::MySql => describe_mysql(op, settings, ctx.foreign_key_checks_off, schema),
     }
 }
 
@@ -52,14 +55,19 @@ fn describe_pg(op: &Op, settings: &Settings, in_transaction: bool) -> Option<Vec
     Some(out)
 }
 
-fn describe_mysql(op: &Op, settings: &Settings, foreign_key_checks_off: bool) -> Option<Vec<String>> {
+fn describe_mysql(
+    op: &Op,
+    settings: &Settings,
+    foreign_key_checks_off: bool,
+    schema: Option<&Catalog>,
+) -> Option<Vec<String>> {
     let target = online_ddl::Target { version: settings.mysql_version, foreign_key_checks_off };
     let ddl: OnlineDdl = match op {
-        Op::AlterTable { actions, .. } => {
+        Op::AlterTable { name, actions, .. } => {
             if actions.iter().all(|a| matches!(a.kind, AlterActionKind::Algorithm(_) | AlterActionKind::Lock(_))) {
                 return None;
             }
-            match online_ddl::alter_table(actions, target) {
+            match online_ddl::alter_table_in(actions, target, schema.and_then(|c| c.table(name))) {
                 Some(d) => d.overall,
                 None => return Some(vec!["algorithm: unknown (a clause is not modelled)".to_string()]),
             }

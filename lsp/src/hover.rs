@@ -81,9 +81,17 @@ fn statement_section(stmt: &Statement) -> Section {
 
 /// What the statement locks (PostgreSQL) or which algorithm the server picks (MySQL) on the
 /// configured server version, from the same model `sluice explain-sql` prints.
-pub fn locks_section(stmt: &Statement, ctx: &StatementContext, config: &LintConfig) -> Option<Section> {
-    let lines: Vec<String> =
-        stmt.ops.iter().filter_map(|op| sluice_core::explain::describe(op, &config.settings, ctx)).flatten().collect();
+pub fn locks_section(
+    stmt: &Statement,
+    ctx: &StatementContext,
+    schema: Option<&sluice_core::catalog::Catalog>,
+    config: &LintConfig,
+) -> Option<Section> {
+    let lines: Vec<String> = stmt
+        .ops_run_now()
+        .filter_map(|op| sluice_core::explain::describe(op, &config.settings, ctx, schema))
+        .flatten()
+        .collect();
     if lines.is_empty() {
         return None;
     }
@@ -135,8 +143,8 @@ pub fn hover_sections(analysis: &Analysis, offset: usize) -> Option<(Vec<Section
     let mut sections = vec![statement_section(stmt)];
     if let (Some(config), Some(parsed)) = (&analysis.config, &analysis.parsed) {
         let index = parsed.statements.iter().position(|s| s.span == stmt.span).unwrap_or(0);
-        let ctx = sluice_core::FileContext::analyze(parsed, &config.settings).at(index);
-        sections.extend(locks_section(stmt, &ctx, config));
+        let fcx = sluice_core::FileContext::analyze(parsed, &config.settings);
+        sections.extend(locks_section(stmt, &fcx.at(index), Some(fcx.catalog_before(index)), config));
     }
     sections.extend(rules_sections(analysis, stmt));
     Some((sections, stmt.span))

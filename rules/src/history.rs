@@ -193,6 +193,22 @@ impl<'a> PreparedHistory<'a> {
         lint_in_context(parsed, &fcx, input.config)
     }
 
+    /// Input `index` (marked `report`) as on disk, parsed, with its analysed context: the schema
+    /// before each statement, sections and transaction modes.
+    pub fn analysed(&self, index: usize) -> Option<(&ParsedFile, FileContext)> {
+        let (input, p) = (self.inputs.get(index)?, self.prepared.get(index)?);
+        let before = self.before.get(index)?.as_ref()?;
+        let history = History {
+            before: Some(before),
+            end: Some(&self.end),
+            framework: self.framework,
+            layout: p.layout.as_ref(),
+            pending: true,
+            missing_down: self.missing_down.get(index).copied().unwrap_or(false),
+        };
+        Some((&p.parsed, FileContext::analyze_in(&p.parsed, &input.config.settings, &history)))
+    }
+
     fn lint_parsed(
         &self,
         index: usize,
