@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The diagnostic name integrity problems are reported under.
-pub const RULE: &str = "migration-integrity";
+pub const RULE: &str = sluice_rules::builtin::MigrationIntegrity::META.name;
 
 #[derive(Args, Debug)]
 pub struct HashArgs {

@@ -165,3 +165,32 @@ declare_rule! {
         fix: None,
     }
 }
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a migration directory whose files no longer match its `sluice.sum` (written by
+    /// `sluice hash`): a migration that was already summed was edited, removed or reordered, a new
+    /// migration sorts before already summed ones, or the sum itself was edited by hand.
+    ///
+    /// ## Why it is bad
+    /// A summed migration is one that has been reviewed and, usually, applied somewhere. Editing
+    /// it changes nothing on the databases that already ran it, so environments drift apart
+    /// silently; a new migration that sorts before applied ones (two branches merged) is skipped
+    /// or applied out of order by most tools.
+    ///
+    /// ## Example
+    /// `V2__orders.sql` is changed after `sluice hash` recorded it, or `V3__a.sql` is added on a
+    /// branch while `V4__b.sql` was already summed on the main line.
+    ///
+    /// ## Use instead
+    /// Leave applied migrations as they are and add a new migration for the change; give a new
+    /// migration a version after the last summed one. Run `sluice hash` after adding migrations and
+    /// commit `sluice.sum` with them.
+    pub struct MigrationIntegrity {
+        name: "migration-integrity",
+        dialects: [Postgres, MySql],
+        category: Correctness,
+        severity: Error,
+        fix: None,
+    }
+}

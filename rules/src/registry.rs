@@ -15,6 +15,7 @@ pub static BUILTINS: &[&RuleMeta] = &[
     &builtin::PsqlMetaCommand::META,
     &builtin::UnknownRule::META,
     &builtin::UnusedSuppression::META,
+    &builtin::MigrationIntegrity::META,
 ];
 
 /// Finds a rule or built-in diagnostic by name.
