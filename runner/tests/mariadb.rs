@@ -183,3 +183,53 @@ fn a_killed_runs_server_is_stopped_and_removed() {
     }
     assert!(dead(pid), "mariadbd {pid} still runs");
 }
+
+#[test]
+fn in_place_lock_timeout_is_a_finding() {
+    let _serial = serial();
+    if !have_server() {
+        return;
+    }
+    use mysql_async::prelude::Queryable;
+    let bin = MariaDbBinaries::find().expect("bin");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+    let server = rt.block_on(MariaDbServer::start(&bin)).expect("start");
+    // A session in an open transaction holds a shared metadata lock on `t` until it ends.
+    let mut holder = rt.block_on(async {
+        let mut c = mysql_async::Conn::new(server.opts(None)).await.expect("connect");
+        c.query_drop("CREATE DATABASE app").await.expect("db");
+        c.query_drop("CREATE TABLE app.t (id int PRIMARY KEY)").await.expect("table");
+        c.query_drop("START TRANSACTION").await.expect("begin");
+        c.query_drop("SELECT * FROM app.t").await.expect("select");
+        c
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let mig = write(dir.path(), "001.sql", "CREATE TABLE other (id int);\nALTER TABLE t ADD COLUMN c int;\n");
+    let url = format!("mysql://root@localhost/app?socket={}", server.socket_path().display());
+    let opts = Options {
+        inputs: vec![mig],
+        database_url: Some(url),
+        in_place: true,
+        lock_timeout_ms: 1000,
+        mysql: true,
+        ..Options::default()
+    };
+    let report = std::thread::spawn(move || run(&opts)).join().expect("thread");
+    let report = report.expect("trace");
+    assert_eq!(report.target, "in-place");
+    let f = report.findings.iter().find(|f| f.kind == "lock-timeout").expect("lock-timeout finding");
+    assert!(f.location.as_deref().is_some_and(|l| l.ends_with("001.sql:2")), "{f:?}");
+    let st: Vec<_> = report.statements().collect();
+    assert_eq!(st.len(), 2);
+    assert!(st[1].error.as_deref().is_some_and(|e| e.contains("1205")), "{:?}", st[1].error);
+    assert!(
+        st[1].locks.iter().any(|l| l.object == "t" && l.mode.ends_with("(waiting)")),
+        "the ALTER waited for its lock: {:?}",
+        st[1].locks
+    );
+    rt.block_on(async {
+        holder.query_drop("ROLLBACK").await.expect("rollback");
+        let _ = holder.disconnect().await;
+    });
+    drop(server);
+}
