@@ -41,6 +41,7 @@ rules! {
     drop_schema_or_database::DropSchemaOrDatabase,
     truncate_table::TruncateTable,
     rename_column::RenameColumn,
+    narrowing_type_change::NarrowingTypeChange,
     rename_table::RenameTable,
     rename_by_add_and_drop::RenameByAddAndDrop,
     not_null_breaks_old_inserts::NotNullBreaksOldInserts,
