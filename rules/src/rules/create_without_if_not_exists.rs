@@ -1,5 +1,6 @@
 use crate::declare_rule;
 use crate::rule::{OpRef, Reporter, Rule, RuleContext, RuleMeta};
+use sluice_core::catalog::Origin;
 use sluice_core::ir::{AlterActionKind, ObjectKind, Op, QualifiedName};
 use sluice_core::lexer::Token;
 use sluice_core::{Applicability, Dialect, Edit, Fix, PgVersion, Span, Statement};
@@ -181,6 +182,11 @@ impl Rule for CreateWithoutIfNotExists {
                     }
                     let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "table", None);
                     report(cx, out, &o, name.span, "table", &name.display(), kw);
+                    let existing =
+                        cx.fcx.catalog_before(o.index).table(name).filter(|t| !t.stub).map(|t| t.origin.clone());
+                    if let Some(origin) = existing {
+                        already_exists(out, "table", &name.display(), &origin);
+                    }
                 }
                 Op::CreateIndex { name, table, if_not_exists: false, keyword_span, .. } if sup.index => match name {
                     Some(ident) => {
@@ -191,6 +197,10 @@ impl Rule for CreateWithoutIfNotExists {
                         }
                         let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "index", Some("concurrently"));
                         report(cx, out, &o, ident.span, "index", &ident.name, kw);
+                        let existing = cx.fcx.catalog_before(o.index).index(&q, Some(table)).map(|i| i.origin.clone());
+                        if let Some(origin) = existing {
+                            already_exists(out, "index", &ident.name, &origin);
+                        }
                     }
                     None => {
                         let d = out.report(
@@ -261,6 +271,21 @@ impl Rule for CreateWithoutIfNotExists {
     }
 }
 
+/// Rewords the finding just reported when the history shows the object already exists: the
+/// statement then fails on its first run, not only on a re-run.
+fn already_exists(out: &mut Reporter, what: &str, name: &str, origin: &Origin) {
+    let Some(d) = out.diagnostics.last_mut() else { return };
+    let by = match &origin.file {
+        Some(f) => format!("`{f}` creates it"),
+        None => "an earlier statement of this file creates it".to_string(),
+    };
+    d.message = format!("{what} `{name}` already exists ({by}): this statement fails the first time it runs");
+    d.help = Some(format!(
+        "drop the duplicate, give it another name, or write `CREATE {} IF NOT EXISTS` if both are meant to be the same",
+        what.to_ascii_uppercase()
+    ));
+}
+
 fn report(
     cx: &RuleContext<'_>,
     out: &mut Reporter,
@@ -316,5 +341,47 @@ mod tests {
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_email"), "{fixed}");
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_phone"), "{fixed}");
         assert_eq!(findings(&fixed, v), 0);
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use crate::history::{lint_history, MigrationInput};
+    use crate::LintConfig;
+    use sluice_core::framework::Framework;
+
+    fn messages(earlier: &'static str, later: &'static str) -> Vec<String> {
+        let config = LintConfig::default();
+        let input = |path: &str, text: &'static str, report| MigrationInput {
+            path: path.into(),
+            bytes: text.as_bytes(),
+            entry: None,
+            sidecar: None,
+            report,
+            pending: false,
+            config: &config,
+        };
+        let inputs = [input("V1__a.sql", earlier, false), input("V2__b.sql", later, true)];
+        let out = lint_history(&inputs, Framework::Plain);
+        out[1]
+            .as_ref()
+            .unwrap()
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "create-without-if-not-exists")
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_name_an_earlier_migration_created_fails_on_the_first_run() {
+        let m = messages(
+            "CREATE TABLE orders (id int); CREATE INDEX orders_id_idx ON orders (id);",
+            "CREATE INDEX orders_id_idx ON orders (id);\nCREATE TABLE orders (id int);\nCREATE INDEX orders_new_idx ON orders (id);",
+        );
+        assert_eq!(m.len(), 3, "{m:?}");
+        assert!(m[0].starts_with("index `orders_id_idx` already exists (`V1__a.sql` creates it)"), "{}", m[0]);
+        assert!(m[1].starts_with("table `orders` already exists"), "{}", m[1]);
+        assert!(m[2].contains("fails if the migration runs again"), "{}", m[2]);
     }
 }
