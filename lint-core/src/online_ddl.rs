@@ -165,10 +165,10 @@ impl Target {
         self.version.mysql_at_least(8, 0, 29) || self.version.mariadb_at_least(10, 4)
     }
 
-    /// Instant RENAME COLUMN: MySQL 8.0.28. MariaDB is modelled as in place (metadata only), which
-    /// it accepts in any case.
+    /// Instant RENAME COLUMN: MySQL 8.0.28, MariaDB 10.3 (a metadata-only change; confirmed on a
+    /// MariaDB 10.11 server by the runner's agreement test).
     pub fn instant_rename_column(self) -> bool {
-        self.version.mysql_at_least(8, 0, 28)
+        self.version.mysql_at_least(8, 0, 28) || self.version.mariadb_at_least(10, 3)
     }
 
     /// CHECK constraints are enforced (and adding one validates every row): MySQL 8.0.16,
@@ -251,7 +251,7 @@ pub fn alter_action_in(kind: &AlterActionKind, target: Target, table: Option<&Ta
         }
         K::RenameColumn { .. } => {
             if target.instant_rename_column() {
-                OnlineDdl::instant("renames a column (instant from MySQL 8.0.28)")
+                OnlineDdl::instant("renames a column (instant from MySQL 8.0.28 / MariaDB 10.3)")
             } else {
                 OnlineDdl::inplace("renames a column in place (metadata only)")
             }
@@ -612,7 +612,22 @@ pub fn column_change(
                     ),
                 );
             } else if to_chars > from_chars {
-                if VarcharChange::prefix_bytes(change.from_bytes()) != VarcharChange::prefix_bytes(change.to_bytes()) {
+                let crosses =
+                    VarcharChange::prefix_bytes(change.from_bytes()) != VarcharChange::prefix_bytes(change.to_bytes());
+                // MariaDB 10.4+ extends a VARCHAR instantly (outside ROW_FORMAT=COMPRESSED). Across
+                // 255 bytes too when the old maximum is at most 127 bytes: InnoDB's variable-length
+                // encoding stores such lengths in one byte either way.
+                let mariadb_instant = target.version.mariadb_at_least(10, 4);
+                if mariadb_instant && (!crosses || change.from_bytes() <= 127) {
+                    push(
+                        ColumnChangeKind::VarcharExtend(change),
+                        OnlineDdl::instant(if crosses {
+                            "extends a VARCHAR past 255 bytes from at most 127 bytes, instant on MariaDB 10.4+ (the stored lengths keep one byte)"
+                        } else {
+                            "extends a VARCHAR within the same length-prefix size, instant on MariaDB 10.4+ (metadata only)"
+                        }),
+                    );
+                } else if crosses {
                     push(
                         ColumnChangeKind::VarcharPrefixGrows(change),
                         OnlineDdl::copy(
@@ -1119,7 +1134,7 @@ mod tests {
         let rename = AlterActionKind::RenameColumn { from: ident("a"), to: ident("b") };
         assert_eq!(on(&rename, MY_8_0_27), OnlineDdl::inplace("renames a column in place (metadata only)"));
         assert_eq!(on(&rename, MY_8_0_28).best, Algorithm::Instant);
-        assert_eq!(on(&rename, MARIA_10_11).best, Algorithm::Inplace);
+        assert_eq!(on(&rename, MARIA_10_11).best, Algorithm::Instant);
     }
 
     #[test]
@@ -1227,11 +1242,20 @@ mod tests {
             matches!(&kinds[..], [ColumnChangeKind::VarcharPrefixGrows(c)] if c.charset.source == CharsetSource::ServerDefault && c.charset.name == "utf8mb4"),
             "{kinds:?}"
         );
-        assert_eq!(best(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MARIA_10_11).0, Algorithm::Inplace);
+        // MariaDB 10.4+ extends instantly (latin1: 50 -> 100 bytes keeps a one-byte prefix).
+        assert_eq!(best(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MARIA_10_11).0, Algorithm::Instant);
+        // utf8mb4 on MariaDB 11.8: 200 -> 400 bytes crosses 255 from above 127 bytes: a copy.
         assert_eq!(
             best(none, "ALTER TABLE t MODIFY name VARCHAR(100)", MySqlVersion::mariadb(11, 8, 0)).0,
             Algorithm::Copy
         );
+        // From at most 127 bytes, MariaDB crosses 255 bytes instantly (80 -> 400 bytes).
+        let short = "CREATE TABLE t (name VARCHAR(20));";
+        assert_eq!(
+            best(short, "ALTER TABLE t MODIFY name VARCHAR(100)", MySqlVersion::mariadb(11, 8, 0)).0,
+            Algorithm::Instant
+        );
+        assert_eq!(best(short, "ALTER TABLE t MODIFY name VARCHAR(100)", MY_8_0_35).0, Algorithm::Copy);
         // VARBINARY counts bytes.
         let bin = "CREATE TABLE t (h VARBINARY(100)) DEFAULT CHARSET=utf8mb4;";
         assert_eq!(best(bin, "ALTER TABLE t MODIFY h VARBINARY(255)", MY_8_0_35).0, Algorithm::Inplace);
