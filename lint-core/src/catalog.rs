@@ -154,12 +154,16 @@ pub struct Catalog {
     unnamed: u64,
 }
 
+/// Map keys are shared strings: copying a map node on write (after a snapshot) then only bumps
+/// reference counts instead of allocating every key again.
+type Key = Arc<str>;
+
 /// Tables by key, with the keys of each (lower-case) table name, so an unqualified name resolves
 /// without a scan.
 #[derive(Clone, Debug, Default)]
 struct Tables {
-    by_key: PMap<String, Arc<Table>>,
-    by_name: PMap<String, PSet<String>>,
+    by_key: PMap<Key, Arc<Table>>,
+    by_name: PMap<Key, PSet<Key>>,
 }
 
 impl Tables {
@@ -172,40 +176,27 @@ impl Tables {
     }
 
     fn insert(&mut self, key: String, table: Arc<Table>) {
+        let key: Key = Arc::from(key);
         let name = table.name.to_ascii_lowercase();
         if let Some(old) = self.by_key.insert(key.clone(), table) {
-            self.unlink(&old.name.to_ascii_lowercase(), &key);
+            unlink(&mut self.by_name, &old.name.to_ascii_lowercase(), &key);
         }
-        let mut keys = self.by_name.get(&name).cloned().unwrap_or_default();
-        keys.insert(key);
-        self.by_name.insert(name, keys);
+        link(&mut self.by_name, &name, &key);
     }
 
     fn remove(&mut self, key: &str) -> Option<Arc<Table>> {
         let old = self.by_key.remove(key)?;
-        self.unlink(&old.name.to_ascii_lowercase(), key);
+        unlink(&mut self.by_name, &old.name.to_ascii_lowercase(), key);
         Some(old)
     }
 
-    fn unlink(&mut self, name: &str, key: &str) {
-        if let Some(keys) = self.by_name.get(name) {
-            let mut keys = keys.clone();
-            keys.remove(key);
-            if keys.is_empty() {
-                self.by_name.remove(name);
-            } else {
-                self.by_name.insert(name.to_string(), keys);
-            }
-        }
-    }
-
     /// Keys of the tables called `name` (lower case) in any schema.
-    fn named(&self, name: &str) -> impl Iterator<Item = &String> {
-        self.by_name.get(name).into_iter().flat_map(|k| k.iter())
+    fn named(&self, name: &str) -> impl Iterator<Item = String> + '_ {
+        self.by_name.get(name).into_iter().flat_map(|k| k.iter().map(|k| k.to_string()))
     }
 
-    fn keys(&self) -> impl Iterator<Item = &String> {
-        self.by_key.keys()
+    fn keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.by_key.keys().map(|k| k.to_string())
     }
 
     fn len(&self) -> usize {
@@ -220,25 +211,25 @@ impl Tables {
 /// Indexes by key, with the keys of each table's indexes and of each (lower-case) index name.
 #[derive(Clone, Debug, Default)]
 struct Indexes {
-    by_key: PMap<String, Arc<Index>>,
-    by_table: PMap<String, PSet<String>>,
-    by_name: PMap<String, PSet<String>>,
+    by_key: PMap<Key, Arc<Index>>,
+    by_table: PMap<Key, PSet<Key>>,
+    by_name: PMap<Key, PSet<Key>>,
 }
 
-fn link(map: &mut PMap<String, PSet<String>>, at: &str, key: &str) {
+fn link(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &str) {
     let mut keys = map.get(at).cloned().unwrap_or_default();
-    keys.insert(key.to_string());
-    map.insert(at.to_string(), keys);
+    keys.insert(Arc::from(key));
+    map.insert(Arc::from(at), keys);
 }
 
-fn unlink(map: &mut PMap<String, PSet<String>>, at: &str, key: &str) {
+fn unlink(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &str) {
     if let Some(keys) = map.get(at) {
         let mut keys = keys.clone();
         keys.remove(key);
         if keys.is_empty() {
             map.remove(at);
         } else {
-            map.insert(at.to_string(), keys);
+            map.insert(Arc::from(at), keys);
         }
     }
 }
@@ -258,7 +249,7 @@ impl Indexes {
         if let Some(n) = &index.name {
             link(&mut self.by_name, &n.to_ascii_lowercase(), &key);
         }
-        self.by_key.insert(key, index);
+        self.by_key.insert(Arc::from(key), index);
     }
 
     fn remove(&mut self, key: &str) -> Option<Arc<Index>> {
@@ -272,12 +263,12 @@ impl Indexes {
 
     /// Keys of the indexes on the table with catalog key `table`.
     fn on_table(&self, table: &str) -> Vec<String> {
-        self.by_table.get(table).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+        self.by_table.get(table).map(|k| k.iter().map(|k| k.to_string()).collect()).unwrap_or_default()
     }
 
     /// Keys of the indexes called `name` (lower case).
     fn named(&self, name: &str) -> Vec<String> {
-        self.by_name.get(name).map(|k| k.iter().cloned().collect()).unwrap_or_default()
+        self.by_name.get(name).map(|k| k.iter().map(|k| k.to_string()).collect()).unwrap_or_default()
     }
 
     fn is_empty(&self) -> bool {
@@ -504,8 +495,7 @@ impl Catalog {
                         }
                         ObjectKind::Schema => {
                             let prefix = format!("{}.", n.name.to_ascii_lowercase());
-                            let doomed: Vec<String> =
-                                self.tables.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+                            let doomed: Vec<String> = self.tables.keys().filter(|k| k.starts_with(&prefix)).collect();
                             for k in doomed {
                                 self.tables.remove(&k);
                                 self.remove_table_indexes(&k);
