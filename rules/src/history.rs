@@ -171,8 +171,11 @@ impl<'a> PreparedHistory<'a> {
             .entry
             .as_ref()
             .map(|e| framework::layout_for(self.framework, e, text, input.sidecar.as_deref(), dialect));
-        let mut end = before.clone();
-        for (i, (inp, p)) in self.inputs.iter().zip(&self.prepared).enumerate().skip(index) {
+        // The last file's end-of-history schema is its own end state, which the file context
+        // computes anyway: only replay when later migrations follow.
+        let last = index + 1 >= self.inputs.len();
+        let mut end = if last { Catalog::new(dialect) } else { before.clone() };
+        for (i, (inp, p)) in self.inputs.iter().zip(&self.prepared).enumerate().skip(index).filter(|_| !last) {
             let origin = Origin { file: Some(Arc::from(inp.path.as_str())), pending: inp.pending };
             let role = inp.entry.as_ref().map(|e| e.role);
             if i == index {
@@ -183,7 +186,7 @@ impl<'a> PreparedHistory<'a> {
         }
         let history = History {
             before: Some(before),
-            end: Some(&end),
+            end: (!last).then_some(&end),
             framework: self.framework,
             layout: layout.as_ref(),
             pending: true,
