@@ -4,19 +4,8 @@
 
 mod common;
 
-use common::{project, sluice, stdout};
+use common::{git, project, sluice, stdout};
 use std::path::Path;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// A repository whose base commit holds `base`; `new` files are written afterwards (the change set).
 fn repo(base: &[(&str, &[u8])], new: &[(&str, &[u8])]) -> tempfile::TempDir {

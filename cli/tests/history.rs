@@ -4,19 +4,7 @@
 
 mod common;
 
-use common::{project, sluice, stdout};
-use std::path::Path;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
+use common::{git, project, sluice, stdout};
 
 const V1: &[u8] = b"CREATE TABLE users (id bigint PRIMARY KEY, email varchar(20) NOT NULL);\n";
 const V2: &[u8] = b"CREATE TABLE invoices (id bigint PRIMARY KEY, user_id bigint NOT NULL);\n";

@@ -41,3 +41,14 @@ pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Runs git in `dir` with a fixed identity; panics with git's stderr on failure.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}

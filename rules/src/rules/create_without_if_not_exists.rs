@@ -346,31 +346,10 @@ mod tests {
 
 #[cfg(test)]
 mod history_tests {
-    use crate::history::{lint_history, MigrationInput};
-    use crate::LintConfig;
-    use sluice_core::framework::Framework;
+    use crate::rules::test_util::after_history;
 
-    fn messages(earlier: &'static str, later: &'static str) -> Vec<String> {
-        let config = LintConfig::default();
-        let input = |path: &str, text: &'static str, report| MigrationInput {
-            path: path.into(),
-            bytes: text.as_bytes(),
-            entry: None,
-            sidecar: None,
-            report,
-            pending: false,
-            config: &config,
-        };
-        let inputs = [input("V1__a.sql", earlier, false), input("V2__b.sql", later, true)];
-        let out = lint_history(&inputs, Framework::Plain);
-        out[1]
-            .as_ref()
-            .unwrap()
-            .diagnostics
-            .iter()
-            .filter(|d| d.rule == "create-without-if-not-exists")
-            .map(|d| d.message.clone())
-            .collect()
+    fn messages(earlier: &str, later: &str) -> Vec<String> {
+        after_history(earlier, later, "create-without-if-not-exists").into_iter().map(|d| d.message).collect()
     }
 
     #[test]

@@ -108,4 +108,32 @@ pub(crate) mod test_util {
     pub(crate) fn messages(sql: &str, config: &LintConfig, rule: &str) -> Vec<String> {
         findings(sql, config, rule).into_iter().map(|d| d.message).collect()
     }
+
+    /// The findings of `rule` on `later` (`V2__b.sql`), linted after `earlier` (`V1__a.sql`, an
+    /// applied migration) with the default PostgreSQL configuration.
+    pub(crate) fn after_history(earlier: &str, later: &str, rule: &str) -> Vec<Diagnostic> {
+        let config = LintConfig::default();
+        let input = |path: &str, text: &'static str, report| crate::MigrationInput {
+            path: path.into(),
+            bytes: text.as_bytes(),
+            entry: None,
+            sidecar: None,
+            report,
+            pending: false,
+            config: &config,
+        };
+        // The inputs borrow their bytes; leaking two small test strings keeps the helper simple.
+        let earlier: &'static str = Box::leak(earlier.to_string().into_boxed_str());
+        let later: &'static str = Box::leak(later.to_string().into_boxed_str());
+        let inputs = [input("V1__a.sql", earlier, false), input("V2__b.sql", later, true)];
+        let out = crate::lint_history(&inputs, sluice_core::framework::Framework::Plain);
+        out.into_iter()
+            .nth(1)
+            .flatten()
+            .map(|l| l.diagnostics)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| d.rule == rule)
+            .collect()
+    }
 }

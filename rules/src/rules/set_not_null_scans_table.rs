@@ -216,26 +216,10 @@ fn check_sequence_fix(cx: &RuleContext<'_>, stmt: &sluice_core::Statement, table
 
 #[cfg(test)]
 mod tests {
-    use crate::history::{lint_history, MigrationInput};
-    use crate::LintConfig;
-    use sluice_core::framework::Framework;
+    use crate::rules::test_util::after_history;
 
     fn findings(earlier: &str, later: &str) -> usize {
-        let config = LintConfig::default();
-        let input = |path: &str, text: &'static str, report| MigrationInput {
-            path: path.into(),
-            bytes: text.as_bytes(),
-            entry: None,
-            sidecar: None,
-            report,
-            pending: false,
-            config: &config,
-        };
-        let earlier: &'static str = Box::leak(earlier.to_string().into_boxed_str());
-        let later: &'static str = Box::leak(later.to_string().into_boxed_str());
-        let inputs = [input("1.sql", earlier, false), input("2.sql", later, true)];
-        let out = lint_history(&inputs, Framework::Plain);
-        out[1].as_ref().unwrap().diagnostics.iter().filter(|d| d.rule == "set-not-null-scans-table").count()
+        after_history(earlier, later, "set-not-null-scans-table").len()
     }
 
     #[test]
