@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod mysql;
 pub mod mysql_server;
+mod owned;
 pub mod plan;
 pub mod redact;
 pub mod report;

@@ -8,6 +8,7 @@
 //! after stopping the server left in them.
 
 use crate::error::{Error, Result};
+use crate::owned::{self, as_user, owner_marker};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid, User};
 use std::fs;
@@ -210,7 +211,10 @@ impl MariaDbServer {
     /// Stops the server (SIGTERM, then SIGKILL) and removes the directory. Safe to call twice.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            stop_process(&mut child);
+            owned::stop_process(
+                &mut child,
+                &[(Signal::SIGTERM, Duration::from_secs(20)), (Signal::SIGKILL, Duration::from_secs(5))],
+            );
         }
         if self.root.exists() {
             let _ = fs::remove_dir_all(&self.root);
@@ -224,82 +228,11 @@ impl Drop for MariaDbServer {
     }
 }
 
-fn as_user(cmd: &mut Command, user: Option<(Uid, Gid)>) {
-    if let Some((uid, gid)) = user {
-        cmd.uid(uid.as_raw()).gid(gid.as_raw());
-        if let Ok(Some(u)) = User::from_uid(uid) {
-            cmd.env("HOME", u.dir).env("USER", &u.name).env("LOGNAME", &u.name);
-        }
-    }
-}
-
-fn stop_process(child: &mut Child) {
-    let pid = Pid::from_raw(child.id() as i32);
-    for (signal, wait) in [(Signal::SIGTERM, Duration::from_secs(20)), (Signal::SIGKILL, Duration::from_secs(5))] {
-        if kill(pid, signal).is_err() {
-            break;
-        }
-        let deadline = Instant::now() + wait;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-    let _ = child.wait();
-}
-
-/// `"<pid> <start time>"`: the start time tells a live owner from a reused pid.
-fn owner_marker(pid: u32) -> String {
-    format!("{pid} {}\n", process_start_time(pid).unwrap_or(0))
-}
-
-/// Field 22 of `/proc/<pid>/stat` (start time in clock ticks since boot).
-fn process_start_time(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(19)?.parse().ok()
-}
-
-fn owner_alive(marker: &str) -> bool {
-    let mut it = marker.split_whitespace();
-    let (Some(pid), start) =
-        (it.next().and_then(|p| p.parse::<u32>().ok()), it.next().and_then(|s| s.parse::<u64>().ok()))
-    else {
-        // Unreadable marker: not provably dead, keep the directory.
-        return true;
-    };
-    match (process_start_time(pid), start) {
-        (None, _) => !Path::new("/proc/self").exists() && kill(Pid::from_raw(pid as i32), None).is_ok(),
-        (Some(now), Some(then)) if then != 0 => now == then,
-        (Some(_), _) => true,
-    }
-}
-
 /// Removes server directories under `tmp` whose owner marker names a dead process, stopping the
 /// server still running in them first. Directories without a marker, or whose owner lives, are
 /// left alone. Returns the removed directories.
 pub fn remove_orphans(tmp: &Path) -> Vec<PathBuf> {
-    let mut removed = Vec::new();
-    let Ok(entries) = fs::read_dir(tmp) else { return removed };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.starts_with(DIR_PREFIX) {
-            continue;
-        }
-        let dir = entry.path();
-        let Ok(marker) = fs::read_to_string(dir.join(OWNER_FILE)) else { continue };
-        if owner_alive(&marker) {
-            continue;
-        }
-        stop_orphan_server(&dir);
-        if fs::remove_dir_all(&dir).is_ok() {
-            removed.push(dir);
-        }
-    }
-    removed
+    owned::remove_orphans(tmp, DIR_PREFIX, OWNER_FILE, stop_orphan_server)
 }
 
 /// Stops the `mariadbd` named by `root/mariadbd.pid` if it still runs on `root/data`.
