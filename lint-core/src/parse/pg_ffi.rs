@@ -8,14 +8,15 @@
 use prost::Message;
 use std::ffi::{c_char, c_int, CStr, CString};
 
+/// libpg_query's `PgQueryError` (shared with the PL/pgSQL binding).
 #[repr(C)]
-struct PgQueryError {
-    message: *mut c_char,
-    funcname: *mut c_char,
-    filename: *mut c_char,
-    lineno: c_int,
-    cursorpos: c_int,
-    context: *mut c_char,
+pub(crate) struct PgQueryError {
+    pub(crate) message: *mut c_char,
+    pub(crate) funcname: *mut c_char,
+    pub(crate) filename: *mut c_char,
+    pub(crate) lineno: c_int,
+    pub(crate) cursorpos: c_int,
+    pub(crate) context: *mut c_char,
 }
 
 #[repr(C)]

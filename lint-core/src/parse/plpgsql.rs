@@ -31,6 +31,7 @@
 //! [`EmbeddedStatement::error`].
 #![allow(unsafe_code)]
 
+use super::pg_ffi::PgQueryError;
 use super::{pg_ffi, pg_lower, trim_span, LowerCx, ParsedFile, Statement};
 use crate::diagnostic::Diagnostic;
 use crate::ir::Op;
@@ -42,7 +43,7 @@ use pg_query::protobuf as pb;
 use pg_query::protobuf::node::Node as N;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -612,16 +613,6 @@ fn string_literal(text: &str) -> Option<Literal> {
 // ---------------------------------------------------------------------------------------------
 // libpg_query's PL/pgSQL compiler
 // ---------------------------------------------------------------------------------------------
-
-#[repr(C)]
-struct PgQueryError {
-    message: *mut c_char,
-    funcname: *mut c_char,
-    filename: *mut c_char,
-    lineno: c_int,
-    cursorpos: c_int,
-    context: *mut c_char,
-}
 
 #[repr(C)]
 struct PgQueryPlpgsqlParseResult {
