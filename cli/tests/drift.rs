@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{project, stderr, stdout};
+use common::{have_postgres, project, stderr, stdout};
 use serde_json::Value;
 use sluice_runner::drift_checksum;
 use std::path::Path;
@@ -22,16 +22,6 @@ CREATE INDEX flyway_schema_history_s_idx ON flyway_schema_history (success);";
 const V1: &[u8] = b"CREATE TABLE users (\r\n  id int PRIMARY KEY,\r\n  name text NOT NULL\r\n);\r\n";
 const V2: &[u8] = b"ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);\n";
 const V3: &[u8] = b"CREATE TABLE orders (id int PRIMARY KEY, user_id int REFERENCES users);\n";
-
-fn have_postgres() -> bool {
-    match sluice_runner::cluster::PgBinaries::find() {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            false
-        }
-    }
-}
 
 fn drift(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sluice")).arg("drift").args(args).current_dir(dir).output().expect("run")

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{project, stderr, stdout};
+use common::{have_postgres, project, stderr, stdout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -14,16 +14,6 @@ use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "CREATE TABLE t (id int PRIMARY KEY, v int, label text NOT NULL DEFAULT 'x');\n\
                       INSERT INTO t (id, v) SELECT i, i FROM generate_series(1, 2000) i;\n";
-
-fn have_postgres() -> bool {
-    match sluice_runner::cluster::PgBinaries::find() {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            false
-        }
-    }
-}
 
 fn trace(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sluice"))

@@ -52,3 +52,14 @@ pub fn git(dir: &Path, args: &[&str]) {
         .expect("git");
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// True when PostgreSQL server binaries are installed; otherwise prints why the test is skipped.
+pub fn have_postgres() -> bool {
+    match sluice_runner::cluster::PgBinaries::find() {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
