@@ -7,6 +7,7 @@ use crate::DialectArg;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sluice_runner::report::Report;
+use sluice_runner::wal::human_bytes;
 use sluice_runner::{Error, Options, Progress};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -61,6 +62,10 @@ pub struct TraceArgs {
     /// Fail when workload traffic waited longer than this.
     #[arg(long, value_name = "MS")]
     pub max_blocked_ms: Option<u64>,
+    /// Fail when one statement, or one migration of several statements, writes more than N MB
+    /// of WAL (PostgreSQL) or binlog (MySQL/MariaDB).
+    #[arg(long, value_name = "N")]
+    pub max_wal_mb: Option<u64>,
     /// Apply each migration a second time: it must succeed and leave the schema unchanged.
     #[arg(long)]
     pub check_rerun: bool,
@@ -129,6 +134,9 @@ pub fn run(args: &TraceArgs) -> ExitCode {
         max_blocked_ms: args.max_blocked_ms,
         check_rerun: args.check_rerun,
         check_down: args.check_down,
+        max_wal_mb: args.max_wal_mb,
+        replica: false,
+        max_lag_ms: None,
         mysql,
         progress: Some(Arc::new(Bar(bar.clone()))),
     };
@@ -223,6 +231,9 @@ fn human(report: &Report) -> String {
             if let Some(w) = st.workload_max_wait_ms {
                 let _ = writeln!(out, "{pad}workload waited up to {} ({} failed)", ms(w), st.workload_failed);
             }
+            if let Some(line) = wal_line(report, st) {
+                let _ = writeln!(out, "{pad}{line}");
+            }
             if let Some(e) = &st.error {
                 let _ = writeln!(out, "{pad}error: {e}");
             }
@@ -274,6 +285,9 @@ fn human(report: &Report) -> String {
             }
         }
     }
+    if let Some(line) = wal_summary(report) {
+        let _ = writeln!(out, "\n{line}");
+    }
     if report.findings.is_empty() {
         let _ = writeln!(out, "\nno findings ({} total)", ms(report.total_ms));
     } else {
@@ -284,6 +298,41 @@ fn human(report: &Report) -> String {
         }
     }
     out
+}
+
+/// `wrote 3.1 MB of WAL`, and the replica's lag while the statement ran, for a statement line.
+fn wal_line(report: &Report, st: &sluice_runner::report::StatementReport) -> Option<String> {
+    let log = if report.server.starts_with("PostgreSQL") { "WAL" } else { "binlog" };
+    let mut parts = Vec::new();
+    if let Some(b) = st.wal_bytes {
+        parts.push(format!("wrote {} of {log}", human_bytes(b)));
+    }
+    if let (Some(l), Some(b)) = (st.replica_max_lag_ms, st.replica_max_lag_bytes) {
+        parts.push(format!("replica lag up to {} ({} behind)", ms(l), human_bytes(b)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The run's WAL total and the replica's lag.
+fn wal_summary(report: &Report) -> Option<String> {
+    let log = if report.server.starts_with("PostgreSQL") { "WAL" } else { "binlog" };
+    let mut lines = Vec::new();
+    if let Some(b) = report.wal_bytes {
+        lines.push(format!("{log} written: {}", human_bytes(b)));
+    }
+    if let Some(r) = &report.replica {
+        let mut line = format!(
+            "replica: lag up to {}, up to {} behind ({} samples)",
+            ms(r.max_lag_ms),
+            human_bytes(r.max_lag_bytes),
+            r.samples
+        );
+        if let Some(c) = r.catch_up_ms {
+            let _ = write!(line, ", caught up {} after the last statement", ms(c));
+        }
+        lines.push(line);
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn md_escape(s: &str) -> String {
@@ -302,8 +351,8 @@ fn markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "| Statement | Duration | Locks | Rewrites | Workload wait |");
-    let _ = writeln!(out, "|---|---:|---|---|---:|");
+    let _ = writeln!(out, "| Statement | Duration | Locks | Rewrites | Workload wait | WAL |");
+    let _ = writeln!(out, "|---|---:|---|---|---:|---:|");
     for st in report.statements() {
         let locks: Vec<String> = st
             .locks
@@ -319,14 +368,15 @@ fn markdown(report: &Report) -> String {
         let wait = st.workload_max_wait_ms.map(ms).unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "| `{}` `{}`{} | {} | {} | {} | {} |",
+            "| `{}` `{}`{} | {} | {} | {} | {} | {} |",
             md_escape(&st.location()),
             md_escape(&st.sql),
             if st.error.is_some() { " (failed)" } else { "" },
             ms(st.duration_ms),
             if locks.is_empty() { "-".into() } else { locks.join("<br>") },
             if rewrites.is_empty() { "-".into() } else { rewrites.join(", ") },
-            wait
+            wait,
+            st.wal_bytes.map(human_bytes).unwrap_or_else(|| "-".into())
         );
     }
     if !report.workload.is_empty() {

@@ -158,13 +158,15 @@ impl Tracer<'_> {
                 in_tx = true;
             }
             let win_label = label.map(str::to_string).unwrap_or_else(|| location.clone());
-            let (st, ok) = if in_tx && s.tx.is_none() {
+            let wal0 = crate::wal::pg_position(self.monitor).await;
+            let (mut st, ok) = if in_tx && s.tx.is_none() {
                 self.run_in_transaction(s, part, &mut held, report.statements.len()).await?
             } else if s.tx.is_some() {
                 self.run_plain(s, part).await
             } else {
                 self.run_sampled(s, part).await?
             };
+            st.wal_bytes = crate::wal::written(wal0, crate::wal::pg_position(self.monitor).await);
             self.windows.push(Window {
                 start_ms: self.ms(Instant::now()) - st.duration_ms,
                 end_ms: self.ms(Instant::now()),
@@ -318,6 +320,9 @@ impl Tracer<'_> {
             workload_max_wait_ms: None,
             workload_failed: 0,
             error: None,
+            wal_bytes: None,
+            replica_max_lag_ms: None,
+            replica_max_lag_bytes: None,
         }
     }
 

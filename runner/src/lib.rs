@@ -19,6 +19,7 @@ pub mod redact;
 pub mod report;
 pub mod seed;
 pub mod trace;
+pub mod wal;
 pub mod workload;
 
 pub use error::{Error, Result};

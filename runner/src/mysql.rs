@@ -445,6 +445,7 @@ impl Tracer<'_> {
                 }
             }
             let ids_before = table_ids(&mut self.client, self.mariadb).await?;
+            let binlog0 = crate::wal::binlog_position(&mut self.client).await;
             let stop = AtomicBool::new(false);
             let st0 = self.t0.elapsed().as_secs_f64() * 1000.0;
             let run = async {
@@ -466,6 +467,7 @@ impl Tracer<'_> {
                 label: label.map(|l| format!("{location} ({l})")).unwrap_or_else(|| location.clone()),
             });
             let ids_after = table_ids(&mut self.client, self.mariadb).await?;
+            let wal_bytes = crate::wal::written(binlog0, crate::wal::binlog_position(&mut self.client).await);
             let rewrites = ids_before
                 .iter()
                 .filter(|(n, id)| ids_after.get(*n).is_some_and(|a| a != *id))
@@ -497,6 +499,9 @@ impl Tracer<'_> {
                 workload_max_wait_ms: None,
                 workload_failed: 0,
                 error,
+                wal_bytes,
+                replica_max_lag_ms: None,
+                replica_max_lag_bytes: None,
             });
             if failure.is_some() {
                 break;
@@ -962,6 +967,8 @@ async fn trace_database(opts_db: Opts, target: &str, plan: &[Migration], opts: &
         findings,
         total_ms: 0.0,
         algorithms,
+        wal_bytes: None,
+        replica: None,
     };
     if let Some(w) = running {
         let outcome = w.finish().await;

@@ -125,7 +125,9 @@ impl MariaDbServer {
             .arg(format!("--socket={}", server.socket_path().display()))
             .arg(format!("--pid-file={}", server.root.join("mariadbd.pid").display()))
             .arg(format!("--tmpdir={}", server.root.display()))
-            .args(["--skip-networking", "--skip-name-resolve", "--skip-log-bin"])
+            .args(["--skip-networking", "--skip-name-resolve"])
+            // Binary log in row format, as replicas receive it: `sluice trace` reports its bytes.
+            .args(["--log-bin=mariadb-bin", "--binlog-format=ROW", "--log-bin-trust-function-creators=1"])
             .args(["--performance_schema=ON", "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON"])
             // Shows the current mode of each metadata lock (upgrades included).
             .arg("--plugin-load-add=metadata_lock_info")

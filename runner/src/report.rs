@@ -27,6 +27,25 @@ pub struct Report {
     /// copy of the table. Absent from PostgreSQL reports.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub algorithms: Vec<AlgorithmProbe>,
+    /// WAL (PostgreSQL) or binlog (MySQL/MariaDB) bytes the traced statements wrote, together;
+    /// `None` when the position cannot be read (binary logging off).
+    pub wal_bytes: Option<u64>,
+    /// With `--replica`: the streaming replica's lag over the whole run.
+    pub replica: Option<ReplicaLag>,
+}
+
+/// How far the streaming replica fell behind, from `pg_stat_replication` on the primary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReplicaLag {
+    /// The longest `replay_lag` reported.
+    pub max_lag_ms: f64,
+    /// The largest distance between the primary's WAL insert position and the replica's replay
+    /// position.
+    pub max_lag_bytes: u64,
+    /// How many times the lag was read.
+    pub samples: u64,
+    /// Time from the end of the last statement until the replica had replayed everything.
+    pub catch_up_ms: Option<f64>,
 }
 
 /// The best algorithm the server accepted for one `ALTER TABLE`, tried on an empty copy of the
@@ -94,6 +113,13 @@ pub struct StatementReport {
     pub workload_failed: u64,
     /// The server's error, when the statement failed.
     pub error: Option<String>,
+    /// WAL (PostgreSQL) or binlog (MySQL/MariaDB) bytes the server wrote while the statement ran.
+    pub wal_bytes: Option<u64>,
+    /// With `--replica`: the longest replay lag read while the statement was the latest one
+    /// started.
+    pub replica_max_lag_ms: Option<f64>,
+    /// With `--replica`: the largest replay distance read in the same time.
+    pub replica_max_lag_bytes: Option<u64>,
 }
 
 impl StatementReport {
@@ -148,8 +174,8 @@ pub struct Check {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    /// `statement-failed`, `lock-timeout`, `max-exclusive-ms`, `max-blocked-ms`, `rerun`, `down`,
-    /// `seed`.
+    /// `statement-failed`, `lock-timeout`, `max-exclusive-ms`, `max-blocked-ms`, `max-wal-mb`,
+    /// `max-lag-ms`, `rerun`, `down`, `seed`.
     pub kind: String,
     /// `path:line` when the finding belongs to a statement.
     pub location: Option<String>,

@@ -40,6 +40,12 @@ pub struct Options {
     pub max_blocked_ms: Option<u64>,
     pub check_rerun: bool,
     pub check_down: bool,
+    /// Fail when one statement, or one migration, writes more WAL/binlog than this (MB).
+    pub max_wal_mb: Option<u64>,
+    /// Stream the throwaway cluster to a replica and measure its replay lag.
+    pub replica: bool,
+    /// With `replica`: fail when the replay lag exceeds this.
+    pub max_lag_ms: Option<u64>,
     /// Trace on MySQL/MariaDB (a throwaway MariaDB server, or `mysql://` with `in_place`).
     pub mysql: bool,
     /// Progress: called with the total number of statements, then with each `path:line`.
@@ -330,6 +336,8 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         findings,
         total_ms: 0.0,
         algorithms: Vec::new(),
+        wal_bytes: None,
+        replica: None,
     };
     if let Some(w) = running {
         let outcome = w.finish().await;
@@ -372,6 +380,8 @@ pub(crate) fn attribute(report: &mut Report, windows: &[Window], outcome: &workl
 }
 
 pub(crate) fn gates(report: &mut Report, opts: &Options) {
+    report.wal_bytes = crate::wal::total(report);
+    crate::wal::gate(report, opts.max_wal_mb);
     if let Some(budget) = opts.max_exclusive_ms {
         let mut found = Vec::new();
         for st in report.statements() {

@@ -1,0 +1,111 @@
+//! `sluice trace` WAL/binlog bytes per statement and the `--max-wal-mb` gate, end to end against
+//! throwaway PostgreSQL and MariaDB servers the tests start themselves.
+
+mod common;
+
+use common::{have_postgres, project, stderr, stdout};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SCHEMA: &str = "CREATE TABLE t (id int PRIMARY KEY, v int, pad text);\n\
+                      INSERT INTO t SELECT i, i, repeat('x', 40) FROM generate_series(1, 50000) i;\n";
+
+fn trace(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("trace")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run sluice trace")
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(o), stderr(o)))
+}
+
+fn wal_bytes(v: &Value) -> Vec<u64> {
+    v["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .flat_map(|m| m["statements"].as_array().expect("statements"))
+        .map(|s| s["wal_bytes"].as_u64().unwrap_or_else(|| panic!("wal_bytes of {s}")))
+        .collect()
+}
+
+#[test]
+fn a_table_wide_update_exceeds_a_tight_wal_budget() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"ALTER TABLE t ADD COLUMN note text;\nUPDATE t SET v = v + 1;\n"),
+    ]);
+    let base = ["m", "--snapshot", "schema.sql", "--workload", "0"];
+    let o = trace(dir.path(), &[&base[..], &["--max-wal-mb", "2", "--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let bytes = wal_bytes(&v);
+    // 50,000 new row versions of ~80 bytes each: several MB. Adding a nullable column: a catalog
+    // change of a few kB.
+    assert!(bytes[1] > 3 * 1024 * 1024, "{bytes:?}");
+    assert!(bytes[0] < 200 * 1024, "{bytes:?}");
+    assert_eq!(v["wal_bytes"].as_u64(), Some(bytes.iter().sum::<u64>()));
+    let findings = v["findings"].as_array().expect("findings");
+    let wal: Vec<&Value> = findings.iter().filter(|f| f["kind"] == "max-wal-mb").collect();
+    assert!(wal.iter().any(|f| f["location"] == "m/001.sql:2"), "{findings:?}");
+    assert!(!wal.iter().any(|f| f["location"] == "m/001.sql:1"), "{findings:?}");
+    // The human report shows the bytes next to the statement and names it in the finding.
+    let o = trace(dir.path(), &[&base[..], &["--max-wal-mb", "2"]].concat());
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("wrote ") && l.contains("MB of WAL")), "{out}");
+    let finding = out.lines().find(|l| l.contains("error[max-wal-mb] m/001.sql:2")).expect(&out);
+    assert!(finding.contains("UPDATE t SET v = v + 1") && finding.contains("budget 2 MB"), "{finding}");
+    // Within budget: exit 0.
+    let o = trace(dir.path(), &[&base[..], &["--max-wal-mb", "500"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn mariadb_binlog_bytes_are_measured_per_statement() {
+    if sluice_runner::mysql_server::MariaDbBinaries::find().is_err() {
+        eprintln!("skipped: no MariaDB server binaries");
+        return;
+    }
+    let dir = project(&[
+        ("schema.sql", b"CREATE TABLE t (id int PRIMARY KEY, v int, pad varchar(40));\n"),
+        ("m/001.sql", b"ALTER TABLE t ADD COLUMN note varchar(10);\nUPDATE t SET v = v + 1;\n"),
+    ]);
+    let args = [
+        "m",
+        "--dialect",
+        "mysql",
+        "--snapshot",
+        "schema.sql",
+        "--seed-rows",
+        "60000",
+        "--workload",
+        "0",
+        "--max-wal-mb",
+        "1",
+        "--format",
+        "json",
+    ];
+    let o = trace(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let bytes = wal_bytes(&v);
+    // Row format: before and after image of 60,000 rows. The ALTER is logged as its statement.
+    assert!(bytes[1] > 1024 * 1024, "{bytes:?}");
+    assert!(bytes[0] < 4096, "{bytes:?}");
+    let findings = v["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().any(|f| f["kind"] == "max-wal-mb"
+            && f["location"] == "m/001.sql:2"
+            && f["message"].as_str().is_some_and(|m| m.contains("of binlog"))),
+        "{findings:?}"
+    );
+}
