@@ -6,9 +6,11 @@
 use crate::DialectArg;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use sluice_core::framework::FrameworkSetting;
 use sluice_runner::report::Report;
 use sluice_runner::wal::human_bytes;
 use sluice_runner::{Error, Options, Progress};
+use sluice_workspace::{Discovery, Overrides};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -27,7 +29,8 @@ pub enum TraceFormat {
 
 #[derive(Args, Debug)]
 pub struct TraceArgs {
-    /// Migration files or directories (walked for `*.sql`, applied in path order).
+    /// Migration files or directories (walked for `*.sql`), applied in their migration tool's
+    /// order.
     #[arg(required = true)]
     pub migrations: Vec<PathBuf>,
     /// Server dialect: postgres (a throwaway PostgreSQL cluster) or mysql (a throwaway MariaDB
@@ -76,6 +79,26 @@ pub struct TraceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
     pub format: TraceFormat,
+    /// Migration tool whose conventions order the files and set their transaction mode (flyway,
+    /// golang-migrate, goose, sqlx, diesel, dbmate, prisma, atlas, plain, auto). Default:
+    /// `framework` of the sluice.toml nearest to the first migration path, else detected per
+    /// directory.
+    #[arg(long, value_name = "NAME", value_parser = str::parse::<FrameworkSetting>)]
+    pub framework: Option<FrameworkSetting>,
+    /// With no --framework: read `framework` from this configuration file instead of the nearest
+    /// sluice.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The tool setting: --framework, else the configuration's `framework`.
+fn framework(args: &TraceArgs) -> Result<FrameworkSetting, String> {
+    if let Some(f) = args.framework {
+        return Ok(f);
+    }
+    let mut discovery = Discovery::new(Overrides::default(), args.config.as_deref()).map_err(|e| format!("{e:?}"))?;
+    let Some(first) = args.migrations.first() else { return Ok(FrameworkSetting::Auto) };
+    discovery.for_path(first).map(|c| c.lint.settings.framework).map_err(|e| format!("{e:?}"))
 }
 
 /// `3s`, `250ms`, `1.5s` or a number of milliseconds.
@@ -112,6 +135,13 @@ impl Progress for Bar {
 }
 
 pub fn run(args: &TraceArgs) -> ExitCode {
+    let framework = match framework(args) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     // Drawn only on a terminal (indicatif hides it otherwise).
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -138,6 +168,7 @@ pub fn run(args: &TraceArgs) -> ExitCode {
         replica: false,
         max_lag_ms: None,
         mysql,
+        framework,
         progress: Some(Arc::new(Bar(bar.clone()))),
     };
     let result = sluice_runner::run(&opts);

@@ -205,6 +205,54 @@ fn check_down_catches_a_destructive_rollback() {
     assert_eq!(json(&o)["checks"][0]["passed"], true);
 }
 
+#[test]
+fn the_migration_tool_orders_the_files_and_sets_the_transaction_mode() {
+    if !have_postgres() {
+        return;
+    }
+    // Flyway: V10 after V2 (path order has it first, and it would fail there), the undo file is
+    // the down part.
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/V1__a.sql", b"CREATE TABLE a (id int PRIMARY KEY);\n"),
+        ("m/V2__b.sql", b"ALTER TABLE a ADD COLUMN b int;\n"),
+        ("m/V10__c.sql", b"ALTER TABLE a RENAME COLUMN b TO c;\n"),
+        ("m/U10__c.sql", b"ALTER TABLE a RENAME COLUMN c TO b;\n"),
+        ("m/README.md", b"not a migration\n"),
+    ]);
+    let o = trace(dir.path(), &["m", "--workload", "0", "--check-down", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let paths: Vec<&str> =
+        v["migrations"].as_array().expect("m").iter().map(|m| m["path"].as_str().expect("path")).collect();
+    assert_eq!(paths, ["m/V1__a.sql", "m/V2__b.sql", "m/V10__c.sql"]);
+    assert_eq!(v["checks"][0]["path"], "m/U10__c.sql");
+    assert_eq!(v["checks"][0]["passed"], true);
+    // The same files as a shell glob gives them (path order) run in Flyway's order too; forced to
+    // plain files they run in path order and V10 fails.
+    let glob = ["m/U10__c.sql", "m/V10__c.sql", "m/V1__a.sql", "m/V2__b.sql"];
+    let o = trace(dir.path(), &[&glob[1..], &["--workload", "0"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = trace(dir.path(), &[&glob[1..], &["--workload", "0", "--framework", "plain", "--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["findings"][0]["location"], "m/V10__c.sql:1");
+
+    // goose NO TRANSACTION: the ALTER's lock ends with its statement, not after the sleep.
+    let migration = b"-- +goose NO TRANSACTION\n-- +goose Up\nALTER TABLE t ADD COLUMN x int;\nSELECT pg_sleep(0.5);\n";
+    let dir = project(&[("schema.sql", SCHEMA.as_bytes()), ("g/1_x.sql", migration)]);
+    let args = ["g", "--snapshot", "schema.sql", "--workload", "0", "--max-exclusive-ms", "400", "--format", "json"];
+    let o = trace(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["migrations"][0]["mode"], "per-statement");
+    // The same file in a sluice.toml project fixed to plain files runs in one transaction.
+    std::fs::write(dir.path().join("sluice.toml"), "framework = \"plain\"\n").expect("config");
+    let o = trace(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["migrations"][0]["mode"], "transaction");
+    assert_eq!(kinds(&v), ["max-exclusive-ms"]);
+}
+
 fn cluster_dirs(tmp: &Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(tmp)
         .expect("tmp")

@@ -11,8 +11,9 @@ use crate::redact::redact_url;
 use crate::report::{Check, Finding, Report, TableTraffic};
 use crate::seed;
 use crate::workload;
+use sluice_core::framework::FrameworkSetting;
 use sluice_core::pg_locks::{LockMode, Target};
-use sluice_core::PgVersion;
+use sluice_core::{Dialect, PgVersion};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +25,7 @@ use tokio_postgres::{Client, Config};
 /// What to trace and how.
 #[derive(Clone, Default)]
 pub struct Options {
-    /// Migration files or directories, applied in path order.
+    /// Migration files or directories, applied in their migration tool's order (see [`crate::plan`]).
     pub inputs: Vec<PathBuf>,
     /// Trace against this database instead of a throwaway cluster.
     pub database_url: Option<String>,
@@ -48,6 +49,9 @@ pub struct Options {
     pub max_lag_ms: Option<u64>,
     /// Trace on MySQL/MariaDB (a throwaway MariaDB server, or `mysql://` with `in_place`).
     pub mysql: bool,
+    /// The migration tool whose conventions order the files and set their transaction mode
+    /// (detected per directory by default).
+    pub framework: FrameworkSetting,
     /// Progress: called with the total number of statements, then with each `path:line`.
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -71,7 +75,8 @@ pub fn run(opts: &Options) -> Result<Report> {
         // Installed first, so a signal during the cluster start is handled (not fatal).
         let mut int = signal(SignalKind::interrupt()).map_err(|e| Error::io("installing SIGINT handler", e))?;
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing SIGTERM handler", e))?;
-        let plan = plan::load(&opts.inputs)?;
+        let dialect = if opts.mysql { Dialect::MySql } else { Dialect::Postgres };
+        let plan = plan::load_with(&opts.inputs, opts.framework, dialect)?;
         if opts.mysql {
             return tokio::select! {
                 r = crate::mysql::trace(&plan, opts) => r,
