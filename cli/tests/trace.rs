@@ -319,6 +319,54 @@ fn a_killed_run_is_cleaned_up_by_the_next_one() {
     }
 }
 
+fn have_mariadb() -> bool {
+    match sluice_runner::mysql_server::MariaDbBinaries::find() {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
+
+#[test]
+fn mysql_dialect_detects_a_rebuild_gates_and_exit_codes() {
+    if !have_mariadb() {
+        return;
+    }
+    let dir = project(&[
+        ("snap.sql", b"CREATE TABLE accounts (id int PRIMARY KEY, n int, label varchar(20));\n"),
+        ("m/001.sql", b"ALTER TABLE accounts ADD COLUMN note text;\nALTER TABLE accounts MODIFY n bigint;\n"),
+        ("bad/001.sql", b"ALTER TABLE missing ADD COLUMN c int;\n"),
+    ]);
+    let base = ["--dialect", "mysql", "--snapshot", "snap.sql", "--seed-rows", "20000", "--workload", "0"];
+    let o = trace(dir.path(), &[&["m"], &base[..], &["--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert!(v["server"].as_str().is_some_and(|s| s.starts_with("MariaDB")), "{v}");
+    let sts = statements(&v);
+    assert_eq!(sts.len(), 2);
+    // ADD COLUMN at the end is instant; int -> bigint copies the table.
+    assert_eq!(sts[0]["rewrites"].as_array().map(Vec::len), Some(0), "{}", sts[0]);
+    assert_eq!(sts[1]["rewrites"][0]["object"], "accounts", "{}", sts[1]);
+    let algorithms: Vec<&str> =
+        v["algorithms"].as_array().expect("algorithms").iter().map(|a| a["algorithm"].as_str().expect("a")).collect();
+    assert_eq!(algorithms, ["INSTANT", "COPY"]);
+    // An exclusive metadata lock held longer than a budget of 0 ms fails the run, naming it.
+    let o = trace(dir.path(), &[&["m"], &base[..], &["--max-exclusive-ms", "0"]].concat());
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    let line = out.lines().find(|l| l.contains("error[max-exclusive-ms] m/001.sql:")).expect(&out);
+    assert!(line.contains("EXCLUSIVE on table accounts"), "{line}");
+    // A statement the server rejects is a finding (exit 1); a URL without --in-place is refused (2).
+    let o = trace(dir.path(), &[&["bad"], &base[..], &["--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(kinds(&json(&o)), ["statement-failed"]);
+    let o = trace(dir.path(), &["m", "--dialect", "mysql", "--database-url", "mysql://app:s3cret@localhost/db"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--in-place") && !stderr(&o).contains("s3cret"), "{}", stderr(&o));
+}
+
 #[test]
 fn database_url_works_on_a_clone_and_never_prints_the_password() {
     if !have_postgres() {
