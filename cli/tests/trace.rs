@@ -319,6 +319,106 @@ fn a_killed_run_is_cleaned_up_by_the_next_one() {
     }
 }
 
+/// Live processes whose working directory is under `dir` (servers and their backends run in
+/// their data directory).
+fn processes_under(dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c.starts_with(dir)))
+        .filter(|pid| !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")))
+        .collect()
+}
+
+/// Waits for `child` to exit (at most `limit`), then returns its output.
+fn finish(mut child: std::process::Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sluice trace did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A project whose temporary directory (`tmp`, passed as TMPDIR) the server user can use.
+fn project_with_tmp(files: &[(&str, &[u8])]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = project(files);
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    (dir, tmp)
+}
+
+/// Checks the end of a run whose server was killed: exit 2, an error naming the statement, no
+/// panic, no server process or directory left.
+fn assert_lost_connection_reported(o: &Output, location: &str, tmp: &Path, prefix: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{}{err}", stdout(o));
+    assert!(err.contains(location) && err.contains("connection to the server was lost"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(tmp)
+        .expect("tmp")
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(prefix)))
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_under(tmp).is_empty() {
+        assert!(Instant::now() < deadline, "server processes left: {:?}", processes_under(tmp));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_server_killed_mid_statement_is_an_error_naming_the_statement() {
+    if !have_postgres() {
+        return;
+    }
+    let (dir, tmp) = project_with_tmp(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"ALTER TABLE t ADD COLUMN x int;\nSELECT pg_sleep(60);\n"),
+    ]);
+    let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["trace", "m", "--snapshot", "schema.sql", "--workload", "2"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let psql = sluice_runner::cluster::PgBinaries::find().expect("bin").tool("psql");
+    // Wait until the sleep runs, then kill the postmaster.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let postmaster = loop {
+        let running = cluster_dirs(&tmp).into_iter().find_map(|d| {
+            let out = Command::new(&psql)
+                .args(["-X", "-At", "-p", "5432", "-U", "postgres", "-d", "postgres", "-h"])
+                .arg(&d)
+                .arg("-c")
+                .arg("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'")
+                .output()
+                .ok()?;
+            let pidfile = std::fs::read_to_string(d.join("data/postmaster.pid")).ok()?;
+            let pid = pidfile.lines().next()?.trim().parse::<i32>().ok()?;
+            (String::from_utf8_lossy(&out.stdout).trim() == "1").then_some(pid)
+        });
+        if let Some(pid) = running {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the statement never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    kill(Pid::from_raw(postmaster), Signal::SIGKILL).expect("kill -9 the postmaster");
+    let o = finish(child, Duration::from_secs(60));
+    assert_lost_connection_reported(&o, "m/001.sql:2", &tmp, "sluice-trace-");
+}
+
 fn have_mariadb() -> bool {
     match sluice_runner::mysql_server::MariaDbBinaries::find() {
         Ok(_) => true,
@@ -365,6 +465,45 @@ fn mysql_dialect_detects_a_rebuild_gates_and_exit_codes() {
     let o = trace(dir.path(), &["m", "--dialect", "mysql", "--database-url", "mysql://app:s3cret@localhost/db"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--in-place") && !stderr(&o).contains("s3cret"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_mariadb_server_killed_mid_statement_is_an_error_naming_the_statement() {
+    if !have_mariadb() {
+        return;
+    }
+    let (dir, tmp) = project_with_tmp(&[("m/001.sql", b"CREATE TABLE t (id int);\nSELECT SLEEP(60);\n")]);
+    let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["trace", "m", "--dialect", "mysql", "--workload", "0"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let server = loop {
+        let running = std::fs::read_dir(&tmp).expect("tmp").flatten().find_map(|e| {
+            let d = e.path();
+            e.file_name().to_str().filter(|n| n.starts_with("sluice-mariadb-"))?;
+            let out = Command::new("mariadb")
+                .arg(format!("--socket={}", d.join("mariadbd.sock").display()))
+                .args(["-uroot", "-N", "-e"])
+                .arg("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(60)%'")
+                .output()
+                .ok()?;
+            let pid = std::fs::read_to_string(d.join("mariadbd.pid")).ok()?.trim().parse::<i32>().ok()?;
+            (String::from_utf8_lossy(&out.stdout).trim() == "1").then_some(pid)
+        });
+        if let Some(pid) = running {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the statement never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    kill(Pid::from_raw(server), Signal::SIGKILL).expect("kill -9 mariadbd");
+    let o = finish(child, Duration::from_secs(60));
+    assert_lost_connection_reported(&o, "m/001.sql:2", &tmp, "sluice-mariadb-");
 }
 
 #[test]

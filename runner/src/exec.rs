@@ -162,7 +162,7 @@ impl Tracer<'_> {
             let (mut st, ok) = if in_tx && s.tx.is_none() {
                 self.run_in_transaction(s, part, &mut held, report.statements.len()).await?
             } else if s.tx.is_some() {
-                self.run_plain(s, part).await
+                self.run_plain(s, part).await?
             } else {
                 self.run_sampled(s, part).await?
             };
@@ -226,6 +226,7 @@ impl Tracer<'_> {
         let duration = start.elapsed();
         let mut st = self.statement_report(part, s, "transaction", duration);
         if let Err(e) = r {
+            lost(part, s, &e)?;
             st.error = Some(db_message(&e));
             return Ok((st, false));
         }
@@ -246,15 +247,16 @@ impl Tracer<'_> {
     }
 
     /// Transaction control statements of the file itself.
-    async fn run_plain(&self, s: &Stmt, part: &Part) -> (StatementReport, bool) {
+    async fn run_plain(&self, s: &Stmt, part: &Part) -> Result<(StatementReport, bool)> {
         let start = Instant::now();
         let r = self.client.batch_execute(&s.sql).await;
         let mut st = self.statement_report(part, s, "transaction", start.elapsed());
         match r {
-            Ok(()) => (st, true),
+            Ok(()) => Ok((st, true)),
             Err(e) => {
+                lost(part, s, &e)?;
                 st.error = Some(db_message(&e));
-                (st, false)
+                Ok((st, false))
             }
         }
     }
@@ -284,6 +286,7 @@ impl Tracer<'_> {
         let duration = start.elapsed();
         let mut st = self.statement_report(part, s, "sampled", duration);
         if let Err(e) = r {
+            lost(part, s, &e)?;
             st.error = Some(db_message(&e));
             return Ok((st, false));
         }
@@ -378,6 +381,25 @@ impl Tracer<'_> {
         out.sort_by(|a, b| a.object.cmp(&b.object));
         out
     }
+}
+
+/// An error for a statement whose connection ended while it ran (the server stopped or crashed,
+/// the backend was terminated): the run cannot go on, unlike after a statement the server
+/// rejected. `Ok` for any other error.
+fn lost(part: &Part, s: &Stmt, e: &tokio_postgres::Error) -> Result<()> {
+    let fatal = e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"));
+    if !(e.is_closed() || fatal || e.as_db_error().is_none()) {
+        return Ok(());
+    }
+    Err(Error::Db {
+        context: format!(
+            "{}:{}: the connection to the server was lost while `{}` ran",
+            part.path,
+            s.line,
+            short_sql(&s.sql)
+        ),
+        message: db_message(e),
+    })
 }
 
 /// The strongest granted mode per object (with the type name of type locks).

@@ -103,6 +103,13 @@ pub fn my_message(e: &mysql_async::Error) -> String {
     }
 }
 
+/// The error ends the connection (the server stopped, crashed or killed it), rather than
+/// rejecting one statement: any client-side error, a shutdown (1053) or a killed connection
+/// (1927).
+fn connection_lost(e: &mysql_async::Error) -> bool {
+    !matches!(server_code(e), Some(c) if c != 1053 && c != 1927)
+}
+
 fn server_code(e: &mysql_async::Error) -> Option<u16> {
     match e {
         mysql_async::Error::Server(s) => Some(s.code),
@@ -458,6 +465,15 @@ impl Tracer<'_> {
                 None => (run.await, (BTreeMap::new(), None)),
             };
             let st1 = self.t0.elapsed().as_secs_f64() * 1000.0;
+            if let Some(e) = r.as_ref().err().filter(|e| connection_lost(e)) {
+                return Err(Error::Db {
+                    context: format!(
+                        "{location}: the connection to the server was lost while `{}` ran",
+                        exec::short_sql(&s.sql)
+                    ),
+                    message: my_message(e),
+                });
+            }
             if let Some(e) = sample_err {
                 self.lock_notes.push(format!("{location}: sampling metadata locks failed: {e}"));
             }
