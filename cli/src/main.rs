@@ -1,5 +1,6 @@
 //! The `sluice` command line.
 
+mod backfill_cmd;
 mod changed;
 mod drift_cmd;
 mod explain_sql;
@@ -47,6 +48,8 @@ enum Command {
     /// Compare a migration directory with a live database: the tool's history table (edited,
     /// missing, failed and pending migrations) and the schema the applied migrations produce.
     Drift(drift_cmd::DriftArgs),
+    /// Update a table in throttled, resumable primary-key batches (a backfill), watching replica lag.
+    Backfill(backfill_cmd::BackfillArgs),
     /// Run the language server on standard input and output (for editors).
     Lsp {
         /// Accepted for editors that pass it; standard input and output are always used.
@@ -199,6 +202,7 @@ fn main() -> ExitCode {
         Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
         Command::Trace(args) => trace_cmd::run(&args),
         Command::Drift(args) => drift_cmd::run(&args),
+        Command::Backfill(args) => backfill_cmd::run(&args),
         Command::Hash(args) => integrity::run_hash(&args),
         Command::CheckIntegrity(args) => integrity::run_check(&args),
         Command::Explain { rule } => match sluice_rules::registry::lookup(&rule) {

@@ -102,7 +102,7 @@ fn framework(args: &TraceArgs) -> Result<FrameworkSetting, String> {
 }
 
 /// `3s`, `250ms`, `1.5s` or a number of milliseconds.
-fn parse_duration_ms(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_duration_ms(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1.0)

@@ -5,6 +5,8 @@
 //!
 //! This is the only crate of the workspace that talks to a database.
 
+pub mod backfill;
+mod backfill_mysql;
 pub mod catalog;
 pub mod cluster;
 pub mod drift;
