@@ -209,8 +209,9 @@ fn try_run(cmd: &mut Command, what: &str) -> Option<std::process::Output> {
 
 /// The hook definition of `.pre-commit-hooks.yaml` run by the real `pre-commit` (from PyPI, in a
 /// virtual environment under the target directory) on a sample repository. The hook is declared
-/// `language: rust`, which would build Sluice with cargo; here it is turned into a `repo: local`
-/// hook of `language: system` with everything else unchanged, so the binary under test runs.
+/// `language: rust`, which would build Sluice with cargo (cli/tests/ci_gates.rs runs that build);
+/// here it is turned into a `repo: local` hook of `language: system` whose entry is the binary
+/// under test (`sluice lint`), everything else unchanged.
 #[test]
 fn pre_commit_hook_runs_on_a_sample_repository() {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml");
@@ -248,8 +249,9 @@ fn pre_commit_hook_runs_on_a_sample_repository() {
     let script = "import sys, yaml\n\
         hooks = yaml.safe_load(open(sys.argv[1]))\n\
         hook = dict(next(h for h in hooks if h['id'] == 'sluice'))\n\
-        assert hook['language'] == 'rust' and hook['entry'] == 'sluice lint' and hook['files'] == r'\\.sql$', hook\n\
+        assert hook['language'] == 'rust' and hook['entry'] == 'sluice-pre-commit lint' and hook['files'] == r'\\.sql$', hook\n\
         hook['language'] = 'system'\n\
+        hook['entry'] = 'sluice lint'\n\
         yaml.safe_dump({'repos': [{'repo': 'local', 'hooks': [hook]}]}, open(sys.argv[2], 'w'))\n";
     let o = Command::new(&python).args(["-c", script]).arg(&manifest).arg(&config).output().expect("run python");
     assert!(o.status.success(), "{}", stderr(&o));
