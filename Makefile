@@ -76,6 +76,13 @@ bench: deps
 bench-lsp: deps
 	$(CARGO) bench --locked -p sluice-lsp --bench lsp_latency
 
+# Each cargo-fuzz target for FUZZ_SECONDS (needs a nightly toolchain and `cargo install cargo-fuzz`);
+# seeds come from fuzz/seeds, fixtures/ and ../shared/corpus/. See docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	for t in lint_postgres lint_mysql config suppression; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+
 # Builds the VS Code extension and packages it as editors/vscode/sluice-*.vsix (needs npm).
 vscode:
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 18+ first"; exit 1; }

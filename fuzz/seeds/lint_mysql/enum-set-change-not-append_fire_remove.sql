@@ -1,0 +1,1 @@
+ALTER TABLE `orders` MODIFY COLUMN `status` ENUM('new','shipped') NOT NULL DEFAULT 'new';

@@ -1,0 +1,10 @@
+\set ON_ERROR_STOP on
+BEGIN;
+SET lock_timeout = '2s';
+CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;
+DO $do$ BEGIN CREATE INDEX i ON t (a); EXECUTE 'DROP TABLE x'; END $do$;
+ALTER TABLE "T" ADD COLUMN b int NOT NULL DEFAULT now()::int, ALTER COLUMN c TYPE bigint USING c::bigint;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS i2 ON t USING gin ((d->'k'));
+COMMIT;
+-- +goose Down
+/* nested /* comment */ */ DROP TABLE t;

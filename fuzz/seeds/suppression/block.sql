@@ -1,0 +1,2 @@
+/* sluice:ignore-file truncate-table */
+TRUNCATE t;

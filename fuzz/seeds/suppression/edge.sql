@@ -1,0 +1,3 @@
+-- sluice:ignore
+-- sluice:ignoreX x
+--sluice:ignore-file	 a,b ,, c

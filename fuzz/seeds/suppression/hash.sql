@@ -1,0 +1,2 @@
+# sluice:ignore rename-table:reason: with: colons
+RENAME TABLE a TO b;

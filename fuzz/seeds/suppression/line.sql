@@ -1,0 +1,2 @@
+-- sluice:ignore drop-table, drop-column: legacy
+DROP TABLE a;

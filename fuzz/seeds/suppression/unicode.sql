@@ -1,0 +1,1 @@
+/*/* sluice:ignore drop-table */ nested */ -- sluice:ignore é,ü​
