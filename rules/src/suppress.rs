@@ -58,13 +58,16 @@ pub fn parse_comment(tok: &Token, text: &str) -> Option<(bool, Vec<(String, Span
     // Names run up to the first ':' (the reason follows it).
     let names_part = rest.split(':').next().unwrap_or("");
     let mut names = Vec::new();
-    let mut offset = 0;
-    for piece in names_part.split(|c: char| c == ',' || c.is_whitespace()) {
-        if !piece.is_empty() {
-            let start = rest_start + offset;
-            names.push((piece.to_string(), Span::new(start, start + piece.len())));
+    // Separators may be multi-byte (Unicode whitespace): offsets come from the characters.
+    let mut name_start = None;
+    for (i, c) in names_part.char_indices().chain([(names_part.len(), ',')]) {
+        if c == ',' || c.is_whitespace() {
+            if let Some(s) = name_start.take() {
+                names.push((names_part[s..i].to_string(), Span::new(rest_start + s, rest_start + i)));
+            }
+        } else if name_start.is_none() {
+            name_start = Some(i);
         }
-        offset += piece.len() + 1;
     }
     Some((file, names))
 }
@@ -102,6 +105,17 @@ mod tests {
         assert_eq!(names, vec![("drop-table", "drop-table"), ("drop-column", "drop-column")]);
         assert_eq!(s[2].scope, Scope::Nothing);
         assert!(s[2].rules.is_empty());
+    }
+
+    #[test]
+    fn names_after_multibyte_whitespace_keep_their_spans() {
+        let src = "-- sluice:ignore drop-table\u{2028}\u{e9}x,\u{3000}truncate-table\nDROP TABLE a;";
+        let s = collect(&parse_file(src, Dialect::Postgres));
+        let names: Vec<_> = s[0].rules.iter().map(|(n, sp)| (n.as_str(), sp.slice(src))).collect();
+        assert_eq!(
+            names,
+            vec![("drop-table", "drop-table"), ("\u{e9}x", "\u{e9}x"), ("truncate-table", "truncate-table")]
+        );
     }
 
     #[test]
