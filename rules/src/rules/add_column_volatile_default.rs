@@ -54,12 +54,13 @@ impl Rule for AddColumnVolatileDefault {
             let AlterActionKind::AddColumn { column: c, .. } = &a.kind else { continue };
             let table = name.display();
             let col = &c.name.name;
-            let tail = "rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads and writes";
+            let tail = "rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads and writes, and \
+                        generates WAL proportional to the table size";
             let (span, message, help) = if let Some((GeneratedKind::Stored, e)) = &c.generated {
                 (
                     e.span,
                     format!("adding `{col}` to `{table}` as `GENERATED ALWAYS AS ({}) STORED` computes it for every existing row: it {tail}", e.text),
-                    "add a plain nullable column, backfill it in batches and keep it up to date with a trigger (or compute it in the application)".to_string(),
+                    "add a plain nullable column, backfill it in batches (`sluice backfill`) and keep it up to date with a trigger (or compute it in the application)".to_string(),
                 )
             } else if c.identity {
                 let kind = if c.type_name.name.contains("serial") {
@@ -70,19 +71,19 @@ impl Rule for AddColumnVolatileDefault {
                 (
                     c.type_name.span,
                     format!("adding the {kind} `{col}` to `{table}` fills it from a sequence for every existing row: it {tail}"),
-                    "add a nullable bigint column, attach a sequence default for new rows, backfill old rows in batches, then constrain it".to_string(),
+                    "add a nullable bigint column, attach a sequence default for new rows, backfill old rows in batches (`sluice backfill`), then constrain it".to_string(),
                 )
             } else if let Some(e) = c.default.as_ref().filter(|e| e.volatility == Volatility::Volatile) {
                 (
                     e.span,
                     format!("the default `{}` of new column `{table}.{col}` differs per row: adding the column {tail}", e.text),
-                    "add the column without a default, `SET DEFAULT` for new rows, then backfill existing rows in batches".to_string(),
+                    "add the column without a default, `SET DEFAULT` for new rows, then backfill existing rows in batches (`sluice backfill`)".to_string(),
                 )
             } else if let Some(e) = c.default.as_ref().filter(|e| !pg11 && !e.is_null) {
                 (
                     e.span,
                     format!("before PostgreSQL 11 (target: {version}), the default `{}` of new column `{table}.{col}` is written into every row: adding the column {tail}", e.text),
-                    "add the column without a default, `SET DEFAULT` in a second statement (it only affects new rows), then backfill existing rows in batches".to_string(),
+                    "add the column without a default, `SET DEFAULT` in a second statement (it only affects new rows), then backfill existing rows in batches (`sluice backfill`)".to_string(),
                 )
             } else {
                 continue;

@@ -31,8 +31,8 @@ declare_rule! {
     /// ```
     ///
     /// ## Use instead
-    /// Add a new column with the new type, backfill it in batches, switch the application over,
-    /// then drop the old column:
+    /// Add a new column with the new type, backfill it in batches (`sluice backfill`), switch the
+    /// application over, then drop the old column:
     /// ```sql
     /// ALTER TABLE orders ADD COLUMN total_v2 numeric(12, 4);
     /// -- backfill in batches, keep both in sync (trigger or application), switch reads, then:
@@ -135,7 +135,8 @@ impl Rule for AlterColumnTypeRewritesTable {
                     (
                         format!(
                             "changing `{target}` from `{}` to `{ty}` rewrites the whole table under an ACCESS \
-                             EXCLUSIVE lock unless the session time zone is UTC",
+                             EXCLUSIVE lock, generating WAL proportional to the table size, unless the session time \
+                             zone is UTC",
                             type_text(old)
                         ),
                         "run `SET timezone = 'UTC';` before it: PostgreSQL 12+ then skips the table rewrite (its \
@@ -145,11 +146,11 @@ impl Rule for AlterColumnTypeRewritesTable {
                 (Some(old), _) => (
                     format!(
                         "changing `{target}` from `{}` to `{ty}` rewrites the whole table and rebuilds its indexes \
-                         under an ACCESS EXCLUSIVE lock{}",
+                         under an ACCESS EXCLUSIVE lock{}, generating WAL proportional to the table size",
                         type_text(old),
                         if plain { "" } else { " (the USING expression computes every value anew)" }
                     ),
-                    "add a new column with the new type, backfill it in batches and switch over",
+                    "add a new column with the new type, backfill it in batches (`sluice backfill`) and switch over",
                 ),
                 (None, true)
                     if !new_type.array
@@ -161,12 +162,12 @@ impl Rule for AlterColumnTypeRewritesTable {
                 (None, _) => (
                     format!(
                         "changing `{target}` to `{ty}` rewrites the whole table and rebuilds its indexes under an \
-                         ACCESS EXCLUSIVE lock{}, unless the change is binary coercible (the column's current type \
-                         is not declared by any earlier migration)",
+                         ACCESS EXCLUSIVE lock{}, generating WAL proportional to the table size, unless the change \
+                         is binary coercible (the column's current type is not declared by any earlier migration)",
                         if plain { "" } else { " (the USING expression computes every value anew)" }
                     ),
-                    "add a new column with the new type, backfill it in batches and switch over, or make sure \
-                     the change is binary coercible (e.g. a longer varchar, varchar to text)",
+                    "add a new column with the new type, backfill it in batches (`sluice backfill`) and switch \
+                     over, or make sure the change is binary coercible (e.g. a longer varchar, varchar to text)",
                 ),
             };
             let d = out.report(o.stmt, span, message);

@@ -9,8 +9,10 @@ declare_rule! {
     ///
     /// ## Why it is bad
     /// Each of them copies the whole table (and, for `SET TABLESPACE`, it is the table's data
-    /// files that move; `SET LOGGED` also writes the full copy to the WAL) while holding an
-    /// ACCESS EXCLUSIVE lock: no query can read or write the table until the copy is done.
+    /// files that move) while holding an ACCESS EXCLUSIVE lock: no query can read or write the
+    /// table until the copy is done. `SET LOGGED`, and `SET TABLESPACE` whenever `wal_level` is
+    /// above `minimal` (streaming replicas or archiving), also write the full copy to the WAL,
+    /// which every replica then replays.
     ///
     /// ## Example
     /// ```sql
@@ -52,9 +54,11 @@ impl Rule for AlterTableSetRewritesTable {
                 o.stmt,
                 a.span,
                 format!(
-                    "`{what}` copies all of `{}` under an ACCESS EXCLUSIVE lock: reads and writes wait for the \
+                    "`{what}` copies all of `{}` under an ACCESS EXCLUSIVE lock{}: reads and writes wait for the \
                      whole copy",
-                    name.display()
+                    name.display(),
+                    // An unlogged copy is not written to the WAL.
+                    if what == "SET UNLOGGED" { "" } else { ", generating WAL proportional to the table size" }
                 ),
             );
             d.help = Some(

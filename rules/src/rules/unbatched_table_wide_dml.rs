@@ -29,6 +29,9 @@ declare_rule! {
     /// WHERE id >= 1 AND id < 10001 AND marketing_opt_in IS NULL;
     /// -- ...repeated for the next id range, committing in between
     /// ```
+    /// `sluice backfill --table users --set "marketing_opt_in = false" --batch 10000
+    /// --max-lag-seconds 2` runs such batches, resumes where a stopped run ended and pauses while
+    /// replicas lag (docs/backfill.md).
     pub struct UnbatchedTableWideDml {
         name: "unbatched-table-wide-dml",
         dialects: [Postgres, MySql],
@@ -51,13 +54,13 @@ impl Rule for UnbatchedTableWideDml {
                     "UPDATE",
                     "updates",
                     "backfill in batches keyed by the primary key from a job outside the migration, committing after \
-                     each batch",
+                     each batch: `sluice backfill` does this and pauses while replicas lag",
                 ),
                 DmlKind::Delete => (
                     "DELETE",
                     "deletes",
                     "delete in batches keyed by the primary key from a job outside the migration, committing after \
-                     each batch",
+                     each batch and pausing while replicas lag",
                 ),
                 _ => continue,
             };
@@ -78,7 +81,7 @@ impl Rule for UnbatchedTableWideDml {
                 span,
                 format!(
                     "`{verb}` without `WHERE` {effect} every row of `{}` in one transaction: it locks them all until \
-                     commit and floods the {log} and the replicas",
+                     commit and generates {log} proportional to the table size, which replicas replay behind it",
                     table.display()
                 ),
             );

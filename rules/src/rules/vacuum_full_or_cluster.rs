@@ -74,8 +74,8 @@ impl Rule for VacuumFullOrCluster {
                 o.stmt,
                 span,
                 format!(
-                    "`{what}` rewrites {target} and its indexes under an ACCESS EXCLUSIVE lock: reads and writes wait \
-                     for the whole copy"
+                    "`{what}` rewrites {target} and its indexes under an ACCESS EXCLUSIVE lock, generating WAL \
+                     proportional to their size: reads and writes wait for the whole copy"
                 ),
             );
             d.help = Some(if what == "CLUSTER" {
