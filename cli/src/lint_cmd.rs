@@ -198,7 +198,9 @@ fn walk(
     errors: &mut Vec<IoError>,
 ) -> Result<(), miette::Report> {
     let mut files = Vec::new();
-    for entry in ignore::WalkBuilder::new(root).require_git(false).build() {
+    // Symlinked migrations are linted like the files they point to; a symlink loop is an error
+    // naming it, and the rest of the tree is still walked.
+    for entry in ignore::WalkBuilder::new(root).require_git(false).follow_links(true).build() {
         match entry {
             Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
             Ok(_) => {}

@@ -331,9 +331,83 @@ fn trim_span(text: &str, span: Span) -> Span {
     Span::new(span.start + lead, (span.end - trail).max(span.start + lead))
 }
 
+/// Expression depth above which a MySQL statement is not handed to `sqlparser`. Its parser
+/// builds operator chains (`a + b + ...`, `x OR y OR ...`) as nested boxes without counting them
+/// against its recursion limit, and such trees are visited, cloned and dropped recursively, so a
+/// long enough chain overflows any thread's stack. PostgreSQL trees stop at 100 levels.
+const MAX_MYSQL_EXPR_DEPTH: usize = 1000;
+
+/// An upper bound on the expression depth `sqlparser` can build from `toks`: the operators of
+/// one comma-separated item plus the deepest parenthesised group inside it, one level per group.
+fn mysql_expr_depth_bound(text: &str, toks: &[Token]) -> usize {
+    const OPERATOR_WORDS: &[&str] = &[
+        "and",
+        "or",
+        "xor",
+        "not",
+        "is",
+        "in",
+        "like",
+        "between",
+        "div",
+        "mod",
+        "regexp",
+        "rlike",
+        "collate",
+        "union",
+        "intersect",
+        "except",
+        "minus",
+    ];
+    // Per open group: operators of the current item, its deepest closed group, the group's deepest item.
+    let mut groups: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
+    for t in toks {
+        let s = t.text(text);
+        let top = groups.len() - 1;
+        match t.kind {
+            TokenKind::Punct if s == "(" || s == "[" => groups.push((0, 0, 0)),
+            TokenKind::Punct if (s == ")" || s == "]") && top > 0 => {
+                let (ops, child, deepest) = groups[top];
+                groups.truncate(top);
+                let parent = &mut groups[top - 1];
+                parent.1 = parent.1.max(deepest.max(ops + child) + 1);
+            }
+            TokenKind::Punct | TokenKind::Terminator if s == "," || s == ";" => {
+                let g = &mut groups[top];
+                g.2 = g.2.max(g.0 + g.1);
+                g.0 = 0;
+                g.1 = 0;
+            }
+            TokenKind::Punct if s != "." && s != ")" && s != "]" => groups[top].0 += 1,
+            TokenKind::Word if OPERATOR_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) => groups[top].0 += 1,
+            _ => {}
+        }
+    }
+    // Unclosed groups (a syntax error) count as closed at the end.
+    groups.into_iter().rev().fold(0, |inner, (ops, child, deepest)| deepest.max(ops + child.max(inner)) + 1)
+}
+
+fn mysql_too_deep() -> String {
+    format!("statement is nested too deeply to be analysed (expression deeper than {MAX_MYSQL_EXPR_DEPTH} levels)")
+}
+
+/// `sqlparser`'s MySQL parse of `sql` (a re-parse during recovery), refused like a statement
+/// whose expressions could nest deeper than [`MAX_MYSQL_EXPR_DEPTH`].
+pub(crate) fn parse_mysql_bounded(sql: &str) -> Result<Vec<sqlparser::ast::Statement>, String> {
+    if mysql_expr_depth_bound(sql, &tokenize(sql, Dialect::MySql)) > MAX_MYSQL_EXPR_DEPTH {
+        return Err(mysql_too_deep());
+    }
+    sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, sql).map_err(|e| e.to_string())
+}
+
 fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache, out: &mut Vec<Statement>) {
     let sql = base.span.slice(text);
-    match cache.mysql(sql) {
+    let parsed = if mysql_expr_depth_bound(text, toks) > MAX_MYSQL_EXPR_DEPTH {
+        Err(mysql_too_deep())
+    } else {
+        cache.mysql(sql)
+    };
+    match parsed {
         Err(e) => {
             let (message, pos) = mysql_error(&e, sql);
             let span = match pos {

@@ -336,7 +336,7 @@ fn reparse_edited(cx: &LowerCx, blank: &[Span], cut: Option<usize>) -> Vec<Op> {
         sql.truncate(c.saturating_sub(cx.span.start));
     }
     let Ok(sql) = String::from_utf8(sql) else { return Vec::new() };
-    match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, &sql) {
+    match super::parse_mysql_bounded(&sql) {
         Ok(stmts) if stmts.len() == 1 => stmts.iter().flat_map(|s| lower(s, cx)).collect(),
         _ => Vec::new(),
     }
@@ -1564,7 +1564,7 @@ fn other_kind(cx: &LowerCx, toks: &[Token]) -> String {
 
 fn reparse_clause(cx: &LowerCx, text: &str, clause: Span) -> Option<AlterActionKind> {
     let sql = format!("ALTER TABLE t {text}");
-    let stmts = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, &sql).ok()?;
+    let stmts = super::parse_mysql_bounded(&sql).ok()?;
     match stmts.as_slice() {
         [sq::Statement::AlterTable(at)] if at.operations.len() == 1 => {
             at.operations.first().map(|op| alter_op(cx, op, clause))
