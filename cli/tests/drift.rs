@@ -256,7 +256,7 @@ fn other_tools_histories() {
                error text NULL, error_stmt text NULL, hash varchar NOT NULL, partial_hashes jsonb NULL, \
                operator_version varchar NOT NULL);
              INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES \
-               ('20240101000000', 'a', 2, 1, 1, now(), 1, NULL, NULL, 'h', NULL, 'v'), \
+               ('20240101000000', 'a', 2, 1, 1, now(), 1, NULL, NULL, '', NULL, 'v'), \
                ('20240102000000', 'b', 2, 0, 1, now(), 1, 'boom', 'CREATE TABLE b', 'h', NULL, 'v');",
             "CREATE TABLE a (id int)",
             vec![],
@@ -285,4 +285,134 @@ fn other_tools_histories() {
             assert_eq!(o.status.code(), Some(0), "{tool}: {}\n{}", stdout(&o), stderr(&o));
         }
     }
+}
+
+/// Prisma's `_prisma_migrations` (SHA-256 checksums, a failed and a rolled-back row) and Atlas's
+/// revisions (the chained atlas.sum hash), with the schema replayed.
+#[test]
+fn prisma_and_atlas_checksums() {
+    if !have_postgres() {
+        return;
+    }
+    let bin = sluice_runner::cluster::PgBinaries::find().expect("bin");
+    let cluster = sluice_runner::cluster::Cluster::start(&bin).expect("cluster");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let admin = rt.block_on(sluice_runner::catalog::connect(&cluster.config("postgres"), "test")).expect("connect");
+    let db = |name: &str| {
+        rt.block_on(admin.batch_execute(&format!("CREATE DATABASE {name}"))).expect("db");
+        let c = rt.block_on(sluice_runner::catalog::connect(&cluster.config(name), name)).expect("connect");
+        let url = format!("postgresql://postgres@/{name}?host={}", cluster.socket_dir().display());
+        (c, url)
+    };
+
+    // Prisma: the first migration applied (from a checkout with CRLF endings), the second failed
+    // once, was marked rolled back and applied again, the third failed and is unresolved.
+    let a: &[u8] = b"CREATE TABLE \"User\" (id SERIAL PRIMARY KEY, email TEXT NOT NULL);\n";
+    let b: &[u8] = b"ALTER TABLE \"User\" ADD COLUMN name TEXT;\n";
+    let c: &[u8] = b"CREATE INDEX \"User_email_idx\" ON \"User\" (email);\n";
+    let dir = project(&[
+        ("prisma/migrations/20240101000000_init/migration.sql", a),
+        ("prisma/migrations/20240102000000_name/migration.sql", b),
+        ("prisma/migrations/20240103000000_email_idx/migration.sql", c),
+        ("prisma/migrations/migration_lock.toml", b"provider = \"postgresql\"\n"),
+    ]);
+    let a_crlf: Vec<u8> = a.iter().flat_map(|&x| if x == b'\n' { vec![b'\r', b'\n'] } else { vec![x] }).collect();
+    let (client, url) = db("prisma");
+    let row = |id: &str, name: &str, sum: &str, finished: &str, rolled_back: &str| {
+        format!(
+            "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, \
+             started_at, applied_steps_count) VALUES ('{id}', '{sum}', {finished}, '{name}', NULL, {rolled_back}, \
+             now() + interval '{id} seconds', 1);"
+        )
+    };
+    let sum_b = drift_checksum::prisma(b);
+    rt.block_on(client.batch_execute(&format!(
+        "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, \
+           finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, \
+           started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0);
+         {}{} {}{}{}
+         INSERT INTO _prisma_migrations VALUES ('5', 'x', NULL, '20240103000000_email_idx', \
+           'Database error: relation \"User_email_idx\" already exists', NULL, now() + interval '5 seconds', 0);",
+        std::str::from_utf8(a).expect("utf8"),
+        std::str::from_utf8(b).expect("utf8"),
+        row("1", "20240101000000_init", &drift_checksum::prisma(&a_crlf), "now()", "NULL"),
+        row("2", "20240102000000_name", &sum_b, "NULL", "now()"),
+        row("3", "20240102000000_name", &sum_b, "now()", "NULL"),
+    )))
+    .expect("prisma history");
+    let m = "prisma/migrations";
+    let o = drift(dir.path(), &[m, "--database-url", &url, "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(v["framework"], "prisma", "{v}");
+    assert_eq!(v["history_table"], "public._prisma_migrations");
+    assert_eq!(v["applied"], 2, "{v}");
+    assert!(v["changed"].as_array().expect("changed").is_empty(), "{v}");
+    assert_eq!(versions(&v, "failed"), ["20240103000000_email_idx"]);
+    let failed = v["failed"][0]["message"].as_str().expect("message");
+    assert!(failed.contains("prisma migrate resolve") && failed.contains("already exists"), "{failed}");
+    assert_eq!(v["failed"][0]["path"], "20240103000000_email_idx/migration.sql");
+    assert!(versions(&v, "pending").is_empty(), "a failed migration is not pending: {v}");
+    assert_eq!(v["schema"]["replayed"], 2);
+    assert_eq!(v["schema"]["differences"], serde_json::json!([]), "{v}");
+    assert_eq!(o.status.code(), Some(1), "a failed migration is drift: {}", stderr(&o));
+    // Resolved as rolled back: no drift, the migration is pending again.
+    rt.block_on(client.batch_execute("UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = '5'"))
+        .expect("x");
+    let o = drift(dir.path(), &[m, "--database-url", &url, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(versions(&json(&o), "pending"), ["20240103000000_email_idx"]);
+    // An applied migration edited.
+    std::fs::write(dir.path().join(m).join("20240102000000_name/migration.sql"), [b, b"-- x\n"].concat()).expect("w");
+    let o = drift(dir.path(), &[m, "--database-url", &url, "--format", "json", "--skip-schema"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(versions(&v, "changed"), ["20240102000000_name"]);
+    assert!(v["changed"][0]["message"].as_str().is_some_and(|s| s.contains(&sum_b)), "{v}");
+
+    // Atlas: revisions hold each file's atlas.sum hash.
+    let files: [(&str, &[u8]); 3] = [
+        ("20240101000000_a.sql", b"CREATE TABLE a (id int);\n"),
+        ("20240102000000_b.sql", b"CREATE TABLE b (id int);\n"),
+        ("20240103000000_c.sql", b"CREATE TABLE c (id int);\n"),
+    ];
+    let named: Vec<(String, Vec<u8>)> = files.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect();
+    let hashes = drift_checksum::atlas_hashes(&named);
+    let sum = format!(
+        "h1:{}\n{}",
+        drift_checksum::atlas_total(&named),
+        files.iter().zip(&hashes).map(|((n, _), h)| format!("{n} h1:{h}\n")).collect::<String>()
+    );
+    let mut with_sum: Vec<(String, &[u8])> = files.iter().map(|(n, b)| (format!("m/{n}"), *b)).collect();
+    with_sum.push(("m/atlas.sum".into(), sum.as_bytes()));
+    let refs: Vec<(&str, &[u8])> = with_sum.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let dir = project(&refs);
+    let (client, url) = db("atlas");
+    let rev = |v: &str, h: &str| format!("('{v}', '', 2, 1, 1, now(), 1, NULL, NULL, '{h}', NULL, 'v')");
+    rt.block_on(client.batch_execute(&format!(
+        "CREATE SCHEMA atlas_schema_revisions;
+         CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar PRIMARY KEY, \
+           description varchar NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, \
+           total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, \
+           error text NULL, error_stmt text NULL, hash varchar NOT NULL, partial_hashes jsonb NULL, \
+           operator_version varchar NOT NULL);
+         CREATE TABLE a (id int); CREATE TABLE b (id int);
+         INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES {}, {};",
+        rev("20240101000000", &hashes[0]),
+        rev("20240102000000", &hashes[1]),
+    )))
+    .expect("atlas history");
+    let o = drift(dir.path(), &["m", "--database-url", &url, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["framework"], "atlas");
+    assert_eq!(versions(&v, "pending"), ["20240103000000"]);
+    assert_eq!(v["schema"]["differences"], serde_json::json!([]), "{v}");
+    // The first file edited: one finding on it (the second's hash follows from it).
+    std::fs::write(dir.path().join("m/20240101000000_a.sql"), b"CREATE TABLE a (id bigint);\n").expect("edit");
+    let o = drift(dir.path(), &["m", "--database-url", &url, "--format", "json", "--skip-schema"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(versions(&v, "changed"), ["20240101000000"], "{v}");
+    let msg = v["changed"][0]["message"].as_str().expect("message");
+    assert!(msg.contains(&format!("recorded {}", hashes[0])), "{msg}");
 }

@@ -2,8 +2,9 @@
 //!
 //! Applied-history drift: the migration tool's history table is read and compared with the
 //! directory the way the tool compares them: applied migrations whose file changed since (where
-//! the tool stores a checksum: Flyway's CRC-32, sqlx's SHA-384), applied versions the directory
-//! no longer has, failed or dirty applications, and pending migrations.
+//! the tool stores a checksum: Flyway's CRC-32, sqlx's SHA-384, Prisma's SHA-256, Atlas's
+//! chained `atlas.sum` hash), applied versions the directory no longer has, failed or dirty
+//! applications, and pending migrations.
 //!
 //! Schema drift: the migrations the history says were applied are replayed on a throwaway
 //! cluster; both schemas are described by [`catalog::schema_snapshot`] and every difference is
@@ -113,7 +114,8 @@ pub fn history_table(framework: Framework) -> Option<(Option<&'static str>, &'st
         Framework::Goose => Some((None, "goose_db_version")),
         Framework::Diesel => Some((None, "__diesel_schema_migrations")),
         Framework::Atlas => Some((Some("atlas_schema_revisions"), "atlas_schema_revisions")),
-        Framework::Plain | Framework::Prisma => None,
+        Framework::Prisma => Some((None, "_prisma_migrations")),
+        Framework::Plain => None,
     }
 }
 
@@ -142,8 +144,12 @@ pub fn version_key(framework: Framework, v: &str) -> String {
     }
 }
 
-/// Orders version keys numerically part by part (Flyway, golang-migrate, goose).
-fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+/// Orders version keys as the tool orders them: Prisma by migration name as text, the others
+/// numerically part by part (Flyway, golang-migrate, goose).
+fn version_cmp(framework: Framework, a: &str, b: &str) -> std::cmp::Ordering {
+    if framework == Framework::Prisma {
+        return a.cmp(b);
+    }
     let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
     let (pa, pb) = (split(a), split(b));
     for (x, y) in pa.iter().zip(pb.iter()) {
@@ -160,7 +166,7 @@ fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 struct AppliedRow {
     version: String,
     description: String,
-    /// Flyway's CRC-32 as text, or sqlx's SHA-384 as hex.
+    /// Flyway's CRC-32 as text, sqlx's SHA-384 or Prisma's SHA-256 as hex, Atlas's base64 hash.
     checksum: Option<String>,
 }
 
@@ -304,7 +310,7 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
         }
         Framework::Atlas => {
             let rows = q(format!(
-                "SELECT version, description, applied::bigint, total::bigint, error FROM {qualified} ORDER BY version"
+                "SELECT version, description, applied::bigint, total::bigint, error, hash FROM {qualified} ORDER BY version"
             ))
             .await?;
             for r in &rows {
@@ -323,21 +329,113 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
                         ),
                     });
                 } else {
-                    h.applied.push(AppliedRow { version: key(&version), description, checksum: None });
+                    let hash: Option<String> = r.get(5);
+                    h.applied.push(AppliedRow {
+                        version: key(&version),
+                        description,
+                        checksum: hash.filter(|h| !h.is_empty()),
+                    });
                 }
             }
         }
-        Framework::Plain | Framework::Prisma => {}
+        Framework::Prisma => {
+            let rows = q(format!(
+                "SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, logs \
+                 FROM {qualified} ORDER BY started_at, migration_name"
+            ))
+            .await?;
+            for r in &rows {
+                let name: String = r.get(0);
+                let checksum: String = r.get(1);
+                let (finished, rolled_back): (bool, bool) = (r.get(2), r.get(3));
+                let logs: Option<String> = r.get(4);
+                prisma_row(&mut h, name, checksum, finished, rolled_back, logs);
+            }
+        }
+        Framework::Plain => {}
     }
     Ok(h)
 }
 
-/// The checksum the tool would store for `m`, when it stores one.
-fn local_checksum(framework: Framework, bytes: &[u8]) -> Option<String> {
-    match framework {
-        Framework::Flyway => Some(drift_checksum::flyway(bytes).to_string()),
-        Framework::Sqlx => Some(drift_checksum::hex(&drift_checksum::sqlx(bytes))),
-        _ => None,
+/// One row of `_prisma_migrations`: finished and not rolled back is applied (the latest row of a
+/// name wins); neither finished nor rolled back is a failure `prisma migrate deploy` stops at;
+/// rolled back (`prisma migrate resolve --rolled-back`) is neither.
+fn prisma_row(
+    h: &mut History,
+    name: String,
+    checksum: String,
+    finished: bool,
+    rolled_back: bool,
+    logs: Option<String>,
+) {
+    if rolled_back {
+        return;
+    }
+    h.applied.retain(|a| a.version != name);
+    if finished {
+        h.failed.retain(|f| f.version != name);
+        h.applied.push(AppliedRow { version: name, description: String::new(), checksum: Some(checksum) });
+    } else {
+        let first_log_line = logs.as_deref().and_then(|l| l.lines().find(|l| !l.trim().is_empty())).map(str::trim);
+        h.failed.push(Item {
+            version: name,
+            description: String::new(),
+            path: None,
+            message: format!(
+                "failed (started, not finished): `prisma migrate deploy` refuses to continue until it is resolved \
+                 with `prisma migrate resolve`{}",
+                first_log_line.map(|l| format!(": {l}")).unwrap_or_default()
+            ),
+        });
+    }
+}
+
+/// The checksums the tool would store for the local migrations, by version key: what a report
+/// shows, and how a recorded value is matched.
+struct LocalChecksums {
+    framework: Framework,
+    /// Atlas: each file's chained hash, by version key, and the keys in directory order.
+    atlas: HashMap<String, String>,
+}
+
+impl LocalChecksums {
+    fn new(framework: Framework, local: &[LocalMigration]) -> Result<Self> {
+        let mut atlas = HashMap::new();
+        if framework == Framework::Atlas {
+            // Atlas hashes every .sql file of the directory in name order.
+            let mut files: Vec<&LocalMigration> = local.iter().collect();
+            files.sort_by(|a, b| a.display.cmp(&b.display));
+            let named: Vec<(String, Vec<u8>)> = files
+                .iter()
+                .map(|m| Ok((m.display.rsplit('/').next().unwrap_or(&m.display).to_string(), read_file(m)?)))
+                .collect::<Result<_>>()?;
+            for (m, hash) in files.iter().zip(drift_checksum::atlas_hashes(&named)) {
+                atlas.insert(version_key(framework, &m.version), hash);
+            }
+        }
+        Ok(Self { framework, atlas })
+    }
+
+    /// `None` when the recorded value matches the file (or the tool stores none); otherwise the
+    /// local value to show.
+    fn mismatch(&self, m: &LocalMigration, recorded: &str) -> Result<Option<String>> {
+        let computed = match self.framework {
+            Framework::Flyway => drift_checksum::flyway(&read_file(m)?).to_string(),
+            Framework::Sqlx => drift_checksum::hex(&drift_checksum::sqlx(&read_file(m)?)),
+            Framework::Prisma => {
+                let bytes = read_file(m)?;
+                if drift_checksum::prisma_matches(recorded, &bytes) {
+                    return Ok(None);
+                }
+                drift_checksum::prisma(&bytes)
+            }
+            Framework::Atlas => match self.atlas.get(&version_key(self.framework, &m.version)) {
+                Some(h) => h.trim_start_matches("h1:").to_string(),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        Ok((computed != recorded.trim_start_matches("h1:")).then_some(computed))
     }
 }
 
@@ -349,6 +447,7 @@ fn read_file(m: &LocalMigration) -> Result<Vec<u8>> {
 /// migrations that count as applied (for the replay), in apply order.
 fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Result<(Report, Vec<LocalMigration>)> {
     let key = |v: &str| version_key(framework, v);
+    let checksums = LocalChecksums::new(framework, local)?;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         framework: framework.name().to_string(),
@@ -383,7 +482,7 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
         }
         for m in &versioned {
             let k = key(&m.version);
-            let done = current.as_deref().is_some_and(|c| version_cmp(&k, c).is_le());
+            let done = current.as_deref().is_some_and(|c| version_cmp(framework, &k, c).is_le());
             if done {
                 applied_local.push((*m).clone());
             } else {
@@ -393,7 +492,9 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
         report.applied = applied_local.len();
     } else {
         let applied: HashMap<&str, &AppliedRow> = h.applied.iter().map(|a| (a.version.as_str(), a)).collect();
-        let latest = h.applied.iter().map(|a| a.version.as_str()).max_by(|a, b| version_cmp(a, b));
+        let latest = h.applied.iter().map(|a| a.version.as_str()).max_by(|a, b| version_cmp(framework, a, b));
+        // Atlas: a hash covers the files before it, so only the first difference is reported.
+        let mut atlas_chain_broken = false;
         for a in &h.applied {
             match by_version.get(&a.version) {
                 None => report.missing.push(Item {
@@ -403,20 +504,30 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
                     message: "applied, but the directory has no migration with this version".into(),
                 }),
                 Some(m) => {
-                    if let Some(recorded) = &a.checksum {
-                        let computed = local_checksum(framework, &read_file(m)?);
-                        if computed.as_ref().is_some_and(|c| c != recorded) {
-                            report.changed.push(Item {
-                                version: a.version.clone(),
-                                description: a.description.clone(),
-                                path: Some(m.display.clone()),
-                                message: format!(
-                                    "edited after it was applied: checksum recorded {recorded}, file now {}",
-                                    computed.unwrap_or_default()
-                                ),
-                            });
+                    let Some(recorded) = &a.checksum else { continue };
+                    let Some(computed) = checksums.mismatch(m, recorded)? else { continue };
+                    if framework == Framework::Atlas {
+                        if atlas_chain_broken {
+                            continue;
                         }
+                        atlas_chain_broken = true;
                     }
+                    let message = if framework == Framework::Atlas {
+                        format!(
+                            "its atlas.sum hash, which covers this file and every file before it, differs from the \
+                             one recorded when it was applied (recorded {recorded}, directory now {computed}): this \
+                             file or an earlier one was edited, added, renamed or removed since; later hashes \
+                             follow from it"
+                        )
+                    } else {
+                        format!("edited after it was applied: checksum recorded {recorded}, file now {computed}")
+                    };
+                    report.changed.push(Item {
+                        version: a.version.clone(),
+                        description: a.description.clone(),
+                        path: Some(m.display.clone()),
+                        message,
+                    });
                 }
             }
         }
@@ -429,10 +540,12 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
             if failed_versions.contains(&k) {
                 continue;
             }
-            if framework == Framework::Flyway && h.baseline.as_deref().is_some_and(|b| version_cmp(&k, b).is_le()) {
+            if framework == Framework::Flyway
+                && h.baseline.as_deref().is_some_and(|b| version_cmp(framework, &k, b).is_le())
+            {
                 continue;
             }
-            let older = latest.is_some_and(|l| version_cmp(&k, l).is_lt());
+            let older = latest.is_some_and(|l| version_cmp(framework, &k, l).is_lt());
             let note = older.then_some(
                 "older than the latest applied version: out of order (most tools skip or refuse it unless \
                  out-of-order application is enabled)",
@@ -457,8 +570,11 @@ fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Resul
             match h.repeatables.get(*desc) {
                 None => report.pending.push(pending(m, Some("repeatable, never applied"))),
                 Some(recorded) => {
-                    let computed = local_checksum(framework, &read_file(m)?);
-                    if recorded != &computed {
+                    let changed = match recorded {
+                        Some(r) => checksums.mismatch(m, r)?.is_some(),
+                        None => true,
+                    };
+                    if changed {
                         report.pending.push(pending(m, Some("repeatable, changed since it was last applied")));
                     }
                     applied_local.push((*m).clone());
@@ -554,7 +670,7 @@ async fn run_async(opts: &Options) -> Result<Report> {
     let Some((schema, table)) = history_table(opts.framework) else {
         return Err(Error::Input(format!(
             "no history table to read: the migration tool of this directory is `{}`; set `framework` in \
-             sluice.toml (flyway, sqlx, golang-migrate, dbmate, goose, diesel, atlas)",
+             sluice.toml (flyway, sqlx, golang-migrate, dbmate, goose, diesel, prisma, atlas)",
             opts.framework.name()
         )));
     };
@@ -629,9 +745,10 @@ mod tests {
         assert_eq!(version_key(Framework::Flyway, "01.02.0"), "1.2");
         assert_eq!(version_key(Framework::GolangMigrate, "000003"), "3");
         assert_eq!(version_key(Framework::Dbmate, "20240101"), "20240101");
-        assert!(version_cmp("9", "10").is_lt());
-        assert!(version_cmp("1.10", "1.9").is_gt());
-        assert!(version_cmp("1", "1.1").is_lt());
+        assert!(version_cmp(Framework::Flyway, "9", "10").is_lt());
+        assert!(version_cmp(Framework::Flyway, "1.10", "1.9").is_gt());
+        assert!(version_cmp(Framework::Flyway, "1", "1.1").is_lt());
+        assert!(version_cmp(Framework::Prisma, "20240101000000_init", "20240102000000_b").is_lt());
     }
 
     #[test]
@@ -671,6 +788,119 @@ mod tests {
         assert_eq!(r.missing.iter().map(|m| m.version.as_str()).collect::<Vec<_>>(), ["4"]);
         assert_eq!(r.pending.len(), 1);
         assert!(r.pending[0].message.contains("out of order"), "{:?}", r.pending);
+    }
+
+    #[test]
+    fn prisma_rows_applied_failed_and_rolled_back() {
+        let mut h = History::default();
+        let row = |h: &mut History, name: &str, finished: bool, rolled_back: bool| {
+            prisma_row(
+                h,
+                name.into(),
+                "c".into(),
+                finished,
+                rolled_back,
+                Some("\nERROR: relation \"x\" exists\n".into()),
+            )
+        };
+        row(&mut h, "20240101000000_a", true, false);
+        // Failed, marked rolled back, applied again.
+        row(&mut h, "20240102000000_b", false, true);
+        row(&mut h, "20240102000000_b", true, false);
+        // Failed and not resolved.
+        row(&mut h, "20240103000000_c", false, false);
+        let applied: Vec<&str> = h.applied.iter().map(|a| a.version.as_str()).collect();
+        assert_eq!(applied, ["20240101000000_a", "20240102000000_b"]);
+        assert_eq!(h.failed.len(), 1);
+        assert_eq!(h.failed[0].version, "20240103000000_c");
+        assert!(
+            h.failed[0].message.ends_with("`prisma migrate resolve`: ERROR: relation \"x\" exists"),
+            "{:?}",
+            h.failed
+        );
+    }
+
+    fn files(dir: &std::path::Path, fw: Framework, names: &[(&str, &str)]) -> Vec<LocalMigration> {
+        names
+            .iter()
+            .map(|(name, body)| {
+                let path = dir.join(name);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&path, body).expect("write");
+                let entry = sluice_core::framework::classify(fw, name).expect("a migration name");
+                LocalMigration {
+                    version: entry.version,
+                    description: entry.description,
+                    path,
+                    display: (*name).to_string(),
+                    repeatable: false,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn atlas_hashes_are_compared_and_only_the_first_difference_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = [
+            ("1_a.sql", "CREATE TABLE a (id int);\n"),
+            ("2_b.sql", "CREATE TABLE b (id int);\n"),
+            ("3_c.sql", "SELECT 1;\n"),
+        ];
+        let local = files(dir.path(), Framework::Atlas, &names);
+        let named: Vec<(String, Vec<u8>)> = names.iter().map(|(n, b)| (n.to_string(), b.as_bytes().to_vec())).collect();
+        let hashes = drift_checksum::atlas_hashes(&named);
+        let applied = |hashes: &[String]| History {
+            applied: (0..3)
+                .map(|i| AppliedRow {
+                    version: (i + 1).to_string(),
+                    description: String::new(),
+                    checksum: Some(hashes[i].clone()),
+                })
+                .collect(),
+            ..History::default()
+        };
+        let (r, replay) = compare(Framework::Atlas, &applied(&hashes), &local).expect("compare");
+        assert!(r.changed.is_empty(), "{:?}", r.changed);
+        assert_eq!(replay.len(), 3);
+        // The second file edited: its hash and the third's differ; one finding, on the second.
+        std::fs::write(dir.path().join("2_b.sql"), "CREATE TABLE b (id bigint);\n").expect("edit");
+        let (r, _) = compare(Framework::Atlas, &applied(&hashes), &local).expect("compare");
+        assert_eq!(r.changed.len(), 1, "{:?}", r.changed);
+        assert_eq!(r.changed[0].path.as_deref(), Some("2_b.sql"));
+        assert!(r.changed[0].message.contains(&format!("recorded {}", hashes[1])), "{:?}", r.changed);
+    }
+
+    #[test]
+    fn prisma_checksums_are_compared_across_line_endings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let local = files(
+            dir.path(),
+            Framework::Prisma,
+            &[
+                ("20240101000000_a/migration.sql", "CREATE TABLE a (id int);\r\n"),
+                ("20240102000000_b/migration.sql", "SELECT 1;\n"),
+            ],
+        );
+        let mut h = History::default();
+        // Applied from a checkout with LF endings.
+        prisma_row(
+            &mut h,
+            "20240101000000_a".into(),
+            drift_checksum::prisma(b"CREATE TABLE a (id int);\n"),
+            true,
+            false,
+            None,
+        );
+        let (r, replay) = compare(Framework::Prisma, &h, &local).expect("compare");
+        assert!(r.changed.is_empty(), "{:?}", r.changed);
+        assert_eq!(replay.len(), 1);
+        assert_eq!(r.pending.iter().map(|p| p.version.as_str()).collect::<Vec<_>>(), ["20240102000000_b"]);
+        std::fs::write(dir.path().join("20240101000000_a/migration.sql"), "CREATE TABLE a (id bigint);\n")
+            .expect("edit");
+        let (r, _) = compare(Framework::Prisma, &h, &local).expect("compare");
+        assert_eq!(r.changed.len(), 1);
+        assert!(r.changed[0].message.starts_with("edited after it was applied: checksum recorded "), "{:?}", r.changed);
     }
 
     #[test]
