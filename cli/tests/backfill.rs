@@ -118,7 +118,7 @@ fn postgres_backfill_is_batched_and_resumes_after_kill_and_ctrl_c() {
     assert_eq!(count("SELECT count(*) FROM orders WHERE updates > 1"), 0);
     // Human summary; an unknown table is a clear error that never shows the password.
     let o = backfill(&[&base[..], &["--where", "amount = 3"]].concat()).output().expect("run");
-    assert!(stdout(&o).starts_with("public.orders: 0 rows updated in 1 batches"), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("public.orders: 0 rows updated in 0 batches"), "{}", stdout(&o));
     let o = backfill(&["--database-url", &url, "--table", "nope", "--set", "a = 1"]).output().expect("run");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--table nope: no such table") && !stderr(&o).contains("s3cret"), "{}", stderr(&o));
@@ -194,5 +194,16 @@ fn mariadb_backfill_is_batched_and_resumes_after_kill() {
     let o = backfill(&[&base[..], &["--max-lag-seconds", "1"]].concat()).output().expect("run");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("needs --replica-url"), "{}", stderr(&o));
+    // The lag reader on real status rows: a server that is no replica, then one whose replication
+    // is configured but not running (no source to connect to: Seconds_Behind_Master is NULL).
+    let lagged = [&base[..], &["--max-lag-seconds", "1", "--replica-url", &url]].concat();
+    let o = backfill(&lagged).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a replica"), "{}", stderr(&o));
+    query("CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 1, MASTER_CONNECT_RETRY = 60; START SLAVE");
+    let o = backfill(&lagged).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("replication is not running"), "{}", stderr(&o));
+    query("STOP SLAVE; RESET SLAVE ALL");
     drop(server);
 }

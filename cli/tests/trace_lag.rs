@@ -109,3 +109,23 @@ fn mariadb_binlog_bytes_are_measured_per_statement() {
         "{findings:?}"
     );
 }
+
+#[test]
+fn replica_lag_budget_fails_the_run() {
+    if !have_postgres() {
+        return;
+    }
+    let dir = project(&[("schema.sql", SCHEMA.as_bytes()), ("m/001.sql", b"UPDATE t SET v = v + 1;\n")]);
+    let base = ["m", "--snapshot", "schema.sql", "--workload", "0", "--replica"];
+    let o = trace(dir.path(), &[&base[..], &["--max-lag-ms", "1"]].concat());
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("replica lag up to") && out.contains("caught up"), "{out}");
+    let finding = out.lines().find(|l| l.contains("error[max-lag-ms] m/001.sql:1")).expect(&out);
+    assert!(finding.contains("budget 1 ms"), "{finding}");
+    // The budget needs the replica; the replica needs the throwaway cluster.
+    let o = trace(dir.path(), &["m", "--max-lag-ms", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = trace(dir.path(), &["m", "--replica", "--database-url", "postgres://u@localhost/db"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

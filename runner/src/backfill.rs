@@ -79,7 +79,7 @@ pub struct Outcome {
     pub estimated_rows: u64,
     /// Rows this run updated.
     pub rows_updated: u64,
-    /// Batches this run committed (a batch that found rows but changed none counts).
+    /// Batches this run committed that found rows needing the change.
     pub batches: u64,
     pub elapsed_ms: f64,
     /// Stopped by SIGINT/SIGTERM after a committed batch; the same command continues.
@@ -580,6 +580,9 @@ async fn run_pg(opts: &Options, ctl: &Control) -> Result<Outcome> {
                 }
             }
         };
+        if selected == 0 {
+            break;
+        }
         out.batches += 1;
         out.rows_updated += updated;
         if key.is_some() {

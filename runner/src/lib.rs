@@ -18,6 +18,7 @@ pub mod mysql_server;
 mod owned;
 pub mod plan;
 pub mod redact;
+pub mod replica;
 pub mod report;
 pub mod seed;
 pub mod trace;
