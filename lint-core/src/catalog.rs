@@ -138,8 +138,9 @@ impl Index {
     }
 }
 
-/// The replayed schema.
-#[derive(Clone, Debug)]
+/// The replayed schema. Equality compares contents (two replays of the same operations are
+/// equal); it holds no source positions, since its objects come from many files.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Catalog {
     dialect: Dialect,
     tables: Tables,
@@ -160,7 +161,7 @@ type Key = Arc<str>;
 
 /// Tables by key, with the keys of each (lower-case) table name, so an unqualified name resolves
 /// without a scan.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Tables {
     by_key: PMap<Key, Arc<Table>>,
     by_name: PMap<Key, PSet<Key>>,
@@ -209,7 +210,7 @@ impl Tables {
 }
 
 /// Indexes by key, with the keys of each table's indexes and of each (lower-case) index name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Indexes {
     by_key: PMap<Key, Arc<Index>>,
     by_table: PMap<Key, PSet<Key>>,
@@ -606,7 +607,7 @@ impl Catalog {
     fn add_column(&mut self, key: &str, c: &ColumnDef, origin: &Origin) {
         let column = Column {
             name: c.name.name.clone(),
-            type_name: storage_type(&c.type_name),
+            type_name: TypeName { span: crate::Span::default(), ..storage_type(&c.type_name) },
             not_null: c.not_null || c.primary_key,
             default: c.default.as_ref().filter(|d| !d.is_null).map(|d| d.text.clone()),
             identity: c.identity,
@@ -781,7 +782,7 @@ impl Catalog {
                 let rename = rename_to.as_ref().map(|r| r.name.clone());
                 self.update_table(key, |t| {
                     if let Some(c) = t.column_mut(&col) {
-                        c.type_name = new_type;
+                        c.type_name = TypeName { span: crate::Span::default(), ..new_type };
                         if let Some(d) = &def {
                             // MySQL MODIFY/CHANGE restate the whole definition.
                             c.not_null = d.not_null || d.primary_key;

@@ -5,9 +5,10 @@
 use crate::catalog::{Catalog, Origin};
 use crate::framework::{Direction, FileLayout, Framework, FrameworkSetting, TxMode};
 use crate::ir::{Op, QualifiedName, TransactionOp};
-use crate::parse::ParsedFile;
+use crate::parse::{ParsedFile, Statement};
 use crate::version::{MySqlVersion, PgVersion};
 use crate::Dialect;
+use crate::Span;
 use std::collections::HashMap;
 
 /// Settings that decide how a file is analysed.
@@ -72,6 +73,12 @@ pub struct FileContext {
     /// The tool pairs this up migration with a down file (`.down.sql`, `down.sql`) and the
     /// directory has none.
     pub missing_down: bool,
+    /// The file was analysed as not applied yet ([`History::pending`]).
+    pending: bool,
+    /// The layout's sections the analysis followed.
+    sections: Vec<SectionKey>,
+    /// The walk's state before each statement, and after the last one.
+    heads: Vec<Head>,
 }
 
 /// What a file is linted against: the schema the earlier migrations produced, the tool's
@@ -106,107 +113,86 @@ impl FileContext {
 
     /// Analyses a file as one migration of a history.
     pub fn analyze_in(file: &ParsedFile, settings: &Settings, history: &History<'_>) -> FileContext {
-        let mut out = Vec::with_capacity(file.statements.len());
-        let mut created: Vec<(QualifiedName, usize)> = Vec::new();
-        let mut catalog = history.before.cloned().unwrap_or_else(|| Catalog::new(settings.dialect));
-        let mut catalogs = Vec::with_capacity(file.statements.len() + 1);
-        let origin = Origin { file: None, pending: history.pending };
-        let mut in_tx = settings.assume_in_transaction;
-        let mut explicit = false;
-        let mut open_begin = None;
-        let mut state = StatementContext::default();
-        let mut section: Option<usize> = None;
+        let mut walk = Walk::new(settings, history);
         for (i, stmt) in file.statements.iter().enumerate() {
-            if let Some(layout) = history.layout {
-                let at = layout.sections.partition_point(|s| s.span.start <= stmt.span.start).saturating_sub(1);
-                if section != Some(at) {
-                    section = Some(at);
-                    let (direction, tx) =
-                        layout.sections.get(at).map_or((Direction::Up, TxMode::Setting), |s| (s.direction, s.tx));
-                    state.direction = direction;
-                    state.tool_transaction = match tx {
-                        TxMode::Transaction => true,
-                        TxMode::NoTransaction => false,
-                        TxMode::Setting => settings.assume_in_transaction,
-                    };
-                    in_tx = state.tool_transaction;
-                    explicit = false;
-                    state.holds_strong_lock_since = None;
-                }
-            } else if i == 0 {
-                state.tool_transaction = settings.assume_in_transaction;
-            }
-            state.in_transaction = in_tx;
-            state.explicit_transaction = explicit;
-            if !in_tx {
-                state.holds_strong_lock_since = None;
-            }
-            out.push(state.clone());
-            catalogs.push(catalog.clone());
-            // Function bodies run when the function is called, not now.
-            for op in stmt.ops_run_now() {
-                catalog.apply(op, &origin);
-                match op {
-                    Op::Transaction(TransactionOp::Begin) => {
-                        in_tx = true;
-                        explicit = true;
-                        open_begin = Some(i);
-                    }
-                    Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback) => {
-                        in_tx = false;
-                        explicit = false;
-                        open_begin = None;
-                    }
-                    Op::Set { name, value, .. } => {
-                        let name = name.to_ascii_lowercase();
-                        let name = name.rsplit('.').next().unwrap_or(&name);
-                        match name {
-                            "lock_timeout" => state.lock_timeout_set = is_nonzero_timeout(value),
-                            "statement_timeout" => state.statement_timeout_set = is_nonzero_timeout(value),
-                            "lock_wait_timeout" => state.lock_wait_timeout_set = true,
-                            "foreign_key_checks" => {
-                                let v = value.trim().to_ascii_lowercase();
-                                state.foreign_key_checks_off = v == "0" || v == "off" || v == "false";
-                            }
-                            _ => {}
-                        }
-                    }
-                    Op::CreateTable { name, .. } => created.push((name.clone(), i)),
-                    Op::RenameTable { from, to } if created.iter().any(|(n, _)| n.same_object(from)) => {
-                        created.push((to.clone(), i));
-                    }
-                    _ => {}
-                }
-                // MySQL commits implicitly around every DDL statement.
-                if settings.dialect == Dialect::MySql && op.is_ddl() {
-                    in_tx = false;
-                    explicit = false;
-                    open_begin = None;
-                }
-            }
-            if in_tx
-                && state.holds_strong_lock_since.is_none()
-                && takes_strong_lock(stmt.ops_run_now(), &created, i, catalogs.last())
-            {
-                state.holds_strong_lock_since = Some(i);
+            walk.step(i, stmt);
+        }
+        walk.finish(history)
+    }
+
+    /// Analyses `file` exactly as [`analyze_in`](Self::analyze_in) does, reusing `previous`: the
+    /// analysis of `previous_file`, an earlier version of the same file analysed with the same
+    /// settings and the same history (the schema before the file may differ only in the file's
+    /// own layout, which is compared here). Statements before the first edited one keep their
+    /// state; the edited ones are analysed again; when the state after them equals the state the
+    /// previous analysis had at the same (unedited) statement, the rest is reused too.
+    pub fn reanalyze(
+        file: &ParsedFile,
+        settings: &Settings,
+        history: &History<'_>,
+        previous: &FileContext,
+        previous_file: &ParsedFile,
+    ) -> FileContext {
+        Self::reanalyze_counted(file, settings, history, previous, previous_file).0
+    }
+
+    /// [`reanalyze`](Self::reanalyze), with the number of statements analysed again.
+    fn reanalyze_counted(
+        file: &ParsedFile,
+        settings: &Settings,
+        history: &History<'_>,
+        previous: &FileContext,
+        previous_file: &ParsedFile,
+    ) -> (FileContext, usize) {
+        let compatible = previous.settings == *settings
+            && previous.framework == history.framework
+            && previous.pending == history.pending
+            && previous.missing_down == history.missing_down
+            && previous_file.dialect == file.dialect
+            && previous.heads.len() == previous_file.statements.len() + 1
+            && previous.catalogs.len() == previous.heads.len();
+        if !compatible {
+            return (FileContext::analyze_in(file, settings, history), file.statements.len());
+        }
+        let (old, new) = (&previous_file.statements, &file.statements);
+        let sections = section_keys(history.layout);
+        let same = |a: &Statement, b: &Statement| extent(a).slice(&previous_file.text) == extent(b).slice(&file.text);
+        // Statements before the edit: same text at the same place, in the same section.
+        let mut k = old.iter().zip(new).take_while(|(a, b)| a.span == b.span && same(a, b)).count();
+        if let Some(last) = k.checked_sub(1).and_then(|i| new.get(i)) {
+            let upto = |s: &[SectionKey]| s.iter().filter(|x| x.0 <= last.span.start).copied().collect::<Vec<_>>();
+            if upto(&previous.sections) != upto(&sections) {
+                k = 0;
             }
         }
-        catalogs.push(catalog);
-        let mut created_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, (name, _)) in created.iter().enumerate() {
-            created_by_name.entry(name.name.to_ascii_lowercase()).or_default().push(i);
+        // Statements after the edit: same text, moved by the same number of bytes.
+        let shift = |a: &Statement, b: &Statement| b.span.start as i128 - a.span.start as i128;
+        let bytes = file.text.len() as i128 - previous_file.text.len() as i128;
+        let room = old.len().min(new.len()) - k;
+        let m = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| shift(a, b) == bytes && same(a, b))
+            .count();
+        let (s_old, s_new) = (old.len() - m, new.len() - m);
+
+        let mut walk = Walk::resume(settings, history, previous, k);
+        for (i, stmt) in new.iter().enumerate().take(s_new).skip(k) {
+            walk.step(i, stmt);
         }
-        FileContext {
-            settings: settings.clone(),
-            statements: out,
-            created_tables: created,
-            created_by_name,
-            unterminated_begin: open_begin,
-            framework: history.framework,
-            catalogs,
-            history_end: history.end.cloned(),
-            missing_down: history.missing_down,
+        let old_base = old.get(s_old).map_or(previous_file.text.len(), |s| s.span.start);
+        let new_base = new.get(s_new).map_or(file.text.len(), |s| s.span.start);
+        let map = IndexMap { k, s_old, s_new };
+        let mut walked = s_new.saturating_sub(k);
+        if !walk.adopt(previous, &map, (old_base, new_base), &sections) {
+            for (i, stmt) in new.iter().enumerate().skip(s_new) {
+                walk.step(i, stmt);
+            }
+            walked = new.len() - k;
         }
+        (walk.finish(history), walked)
     }
 
     /// The schema just before statement `i` (after the last statement for `i` past the end).
@@ -274,6 +260,289 @@ impl FileContext {
     }
 }
 
+/// A section of the file's layout as the analysis uses it: start, direction, transaction mode.
+type SectionKey = (usize, Direction, TxMode);
+
+fn section_keys(layout: Option<&FileLayout>) -> Vec<SectionKey> {
+    layout.map(|l| l.sections.iter().map(|s| (s.span.start, s.direction, s.tx)).collect()).unwrap_or_default()
+}
+
+/// The statement with its terminator.
+fn extent(s: &Statement) -> Span {
+    Span::new(s.span.start, s.terminator.map_or(s.span.end, |t| t.end.max(s.span.end)))
+}
+
+/// What the walk over a file carries from one statement to the next, besides the catalog and the
+/// tables created so far (`created` is their count).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Head {
+    in_tx: bool,
+    explicit: bool,
+    open_begin: Option<usize>,
+    state: StatementContext,
+    section: Option<usize>,
+    created: usize,
+}
+
+/// Statement indices of a previous version mapped to the current one: statements before `k`
+/// keep their index, statements from `s_old` on moved to `s_new`; the edited ones in between
+/// keep their index only when their count did not change.
+struct IndexMap {
+    k: usize,
+    s_old: usize,
+    s_new: usize,
+}
+
+impl IndexMap {
+    fn map(&self, i: usize) -> Option<usize> {
+        if i < self.k || (i < self.s_old && self.s_old == self.s_new) {
+            Some(i)
+        } else if i >= self.s_old {
+            (i - self.s_old).checked_add(self.s_new)
+        } else {
+            None
+        }
+    }
+
+    fn map_opt(&self, i: Option<usize>) -> Option<Option<usize>> {
+        match i {
+            None => Some(None),
+            Some(i) => self.map(i).map(Some),
+        }
+    }
+
+    fn map_head(&self, h: &Head, created: usize) -> Option<Head> {
+        let mut state = h.state.clone();
+        state.holds_strong_lock_since = self.map_opt(h.state.holds_strong_lock_since)?;
+        Some(Head { open_begin: self.map_opt(h.open_begin)?, state, created, ..h.clone() })
+    }
+}
+
+/// The analysis of a file, one statement at a time.
+struct Walk<'a> {
+    settings: &'a Settings,
+    layout: Option<&'a FileLayout>,
+    origin: Origin,
+    head: Head,
+    catalog: Catalog,
+    created: Vec<(QualifiedName, usize)>,
+    out: Vec<StatementContext>,
+    catalogs: Vec<Catalog>,
+    heads: Vec<Head>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(settings: &'a Settings, history: &History<'a>) -> Self {
+        Walk {
+            settings,
+            layout: history.layout,
+            origin: Origin { file: None, pending: history.pending },
+            head: Head { in_tx: settings.assume_in_transaction, ..Head::default() },
+            catalog: history.before.cloned().unwrap_or_else(|| Catalog::new(settings.dialect)),
+            created: Vec::new(),
+            out: Vec::new(),
+            catalogs: Vec::new(),
+            heads: Vec::new(),
+        }
+    }
+
+    /// A walk that continues `previous` before its statement `k` (whose earlier statements are
+    /// unchanged).
+    fn resume(settings: &'a Settings, history: &History<'a>, previous: &FileContext, k: usize) -> Self {
+        let (Some(head), Some(catalog)) = (previous.heads.get(k), previous.catalogs.get(k)) else {
+            return Walk::new(settings, history);
+        };
+        Walk {
+            settings,
+            layout: history.layout,
+            origin: Origin { file: None, pending: history.pending },
+            head: head.clone(),
+            catalog: catalog.clone(),
+            created: previous.created_tables.iter().take(head.created).cloned().collect(),
+            out: previous.statements.iter().take(k).cloned().collect(),
+            catalogs: previous.catalogs.iter().take(k).cloned().collect(),
+            heads: previous.heads.iter().take(k).cloned().collect(),
+        }
+    }
+
+    fn step(&mut self, i: usize, stmt: &Statement) {
+        self.heads.push(self.head.clone());
+        let settings = self.settings;
+        let h = &mut self.head;
+        if let Some(layout) = self.layout {
+            let at = layout.sections.partition_point(|s| s.span.start <= stmt.span.start).saturating_sub(1);
+            if h.section != Some(at) {
+                h.section = Some(at);
+                let (direction, tx) =
+                    layout.sections.get(at).map_or((Direction::Up, TxMode::Setting), |s| (s.direction, s.tx));
+                h.state.direction = direction;
+                h.state.tool_transaction = match tx {
+                    TxMode::Transaction => true,
+                    TxMode::NoTransaction => false,
+                    TxMode::Setting => settings.assume_in_transaction,
+                };
+                h.in_tx = h.state.tool_transaction;
+                h.explicit = false;
+                h.state.holds_strong_lock_since = None;
+            }
+        } else if i == 0 {
+            h.state.tool_transaction = settings.assume_in_transaction;
+        }
+        h.state.in_transaction = h.in_tx;
+        h.state.explicit_transaction = h.explicit;
+        if !h.in_tx {
+            h.state.holds_strong_lock_since = None;
+        }
+        self.out.push(h.state.clone());
+        let before = self.catalog.clone();
+        // Function bodies run when the function is called, not now.
+        for op in stmt.ops_run_now() {
+            self.catalog.apply(op, &self.origin);
+            match op {
+                Op::Transaction(TransactionOp::Begin) => {
+                    h.in_tx = true;
+                    h.explicit = true;
+                    h.open_begin = Some(i);
+                }
+                Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback) => {
+                    h.in_tx = false;
+                    h.explicit = false;
+                    h.open_begin = None;
+                }
+                Op::Set { name, value, .. } => {
+                    let name = name.to_ascii_lowercase();
+                    let name = name.rsplit('.').next().unwrap_or(&name);
+                    match name {
+                        "lock_timeout" => h.state.lock_timeout_set = is_nonzero_timeout(value),
+                        "statement_timeout" => h.state.statement_timeout_set = is_nonzero_timeout(value),
+                        "lock_wait_timeout" => h.state.lock_wait_timeout_set = true,
+                        "foreign_key_checks" => {
+                            let v = value.trim().to_ascii_lowercase();
+                            h.state.foreign_key_checks_off = v == "0" || v == "off" || v == "false";
+                        }
+                        _ => {}
+                    }
+                }
+                Op::CreateTable { name, .. } => self.created.push((name.clone(), i)),
+                Op::RenameTable { from, to } if self.created.iter().any(|(n, _)| n.same_object(from)) => {
+                    self.created.push((to.clone(), i));
+                }
+                _ => {}
+            }
+            // MySQL commits implicitly around every DDL statement.
+            if settings.dialect == Dialect::MySql && op.is_ddl() {
+                h.in_tx = false;
+                h.explicit = false;
+                h.open_begin = None;
+            }
+        }
+        if h.in_tx
+            && h.state.holds_strong_lock_since.is_none()
+            && takes_strong_lock(stmt.ops_run_now(), &self.created, i, Some(&before))
+        {
+            h.state.holds_strong_lock_since = Some(i);
+        }
+        h.created = self.created.len();
+        self.catalogs.push(before);
+    }
+
+    /// Takes the rest of `previous` (from its statement `map.s_old`, this walk's `map.s_new`)
+    /// when the walk has reached the same state there: same catalog, same transaction and
+    /// session state, same tables created, same sections ahead. `bases` are the byte offsets
+    /// of that statement in the previous and the current text. False (nothing taken) otherwise.
+    fn adopt(
+        &mut self,
+        previous: &FileContext,
+        map: &IndexMap,
+        bases: (usize, usize),
+        sections: &[SectionKey],
+    ) -> bool {
+        let (old_base, new_base) = bases;
+        let Some(old_head) = previous.heads.get(map.s_old) else { return false };
+        let Some(old_catalog) = previous.catalogs.get(map.s_old) else { return false };
+        // Sections: the same ones, those from the statement on moved with it.
+        let moved = |s: &SectionKey| if s.0 >= old_base { (s.0 - old_base + new_base, s.1, s.2) } else { *s };
+        let same_sections = previous.sections.len() == sections.len()
+            && previous.sections.iter().zip(sections).all(|(a, b)| {
+                let a = moved(a);
+                a.1 == b.1 && a.2 == b.2 && (a.0 >= new_base) == (b.0 >= new_base) && (a.0 < new_base || a.0 == b.0)
+            });
+        if !same_sections || map.map_head(old_head, self.created.len()).as_ref() != Some(&self.head) {
+            return false;
+        }
+        let (Some(old_created), Some(rest)) =
+            (previous.created_tables.get(..old_head.created), previous.created_tables.get(old_head.created..))
+        else {
+            return false;
+        };
+        let same_created = old_created.len() == self.created.len()
+            && old_created
+                .iter()
+                .zip(&self.created)
+                .all(|((a, ai), (b, bi))| a.schema == b.schema && a.name == b.name && map.map(*ai) == Some(*bi));
+        if !same_created || *old_catalog != self.catalog {
+            return false;
+        }
+        // Everything after the statement is the previous analysis, renumbered and moved.
+        let mut heads = Vec::with_capacity(previous.heads.len() - map.s_old);
+        let mut out = Vec::with_capacity(heads.capacity());
+        for (h, c) in previous
+            .heads
+            .iter()
+            .skip(map.s_old)
+            .zip(previous.statements.iter().skip(map.s_old).map(Some).chain([None]))
+        {
+            let created = h.created - old_head.created + self.created.len();
+            let Some(h) = map.map_head(h, created) else { return false };
+            if let Some(c) = c {
+                let mut c = c.clone();
+                let Some(held) = map.map_opt(c.holds_strong_lock_since) else { return false };
+                c.holds_strong_lock_since = held;
+                out.push(c);
+            }
+            heads.push(h);
+        }
+        let mut created = Vec::with_capacity(rest.len());
+        for (n, i) in rest {
+            let Some(i) = map.map(*i) else { return false };
+            let span = Span::new(n.span.start - old_base + new_base, n.span.end - old_base + new_base);
+            created.push((QualifiedName { span, ..n.clone() }, i));
+        }
+        let Some(last) = heads.pop() else { return false };
+        self.head = last;
+        self.heads.extend(heads);
+        self.out.extend(out);
+        self.created.extend(created);
+        self.catalogs
+            .extend(previous.catalogs.iter().skip(map.s_old).take(previous.statements.len() - map.s_old).cloned());
+        self.catalog = previous.catalog_after().clone();
+        true
+    }
+
+    fn finish(mut self, history: &History<'_>) -> FileContext {
+        self.heads.push(self.head.clone());
+        self.catalogs.push(self.catalog);
+        let mut created_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (name, _)) in self.created.iter().enumerate() {
+            created_by_name.entry(name.name.to_ascii_lowercase()).or_default().push(i);
+        }
+        FileContext {
+            settings: self.settings.clone(),
+            statements: self.out,
+            created_tables: self.created,
+            created_by_name,
+            unterminated_begin: self.head.open_begin,
+            framework: history.framework,
+            catalogs: self.catalogs,
+            history_end: history.end.cloned(),
+            missing_down: history.missing_down,
+            pending: history.pending,
+            sections: section_keys(history.layout),
+            heads: self.heads,
+        }
+    }
+}
+
 /// The tool's name as its documentation writes it.
 fn tool_name(f: Framework) -> &'static str {
     match f {
@@ -306,4 +575,175 @@ fn takes_strong_lock<'o>(
         Op::RenameTable { from, .. } => pre_existing(from),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::framework::{layout_for, FileRole, MigrationEntry};
+    use crate::parse_file;
+
+    const POOL: &[&str] = &[
+        "CREATE TABLE a (id int PRIMARY KEY, v text);",
+        "CREATE TABLE b (id int, a_id int);",
+        "ALTER TABLE a ADD COLUMN note text;",
+        "ALTER TABLE users ADD COLUMN age int;",
+        "ALTER TABLE b RENAME TO c;",
+        "CREATE INDEX b_a ON b (a_id);",
+        "DROP TABLE a;",
+        "BEGIN;",
+        "COMMIT;",
+        "SET lock_timeout = '2s';",
+        "SET statement_timeout = 0;",
+        "UPDATE users SET v = 1;",
+        "TRUNCATE users;",
+        "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
+        "-- a comment\nSELECT 1;",
+        "CREATE TABLE IF NOT EXISTS users (id int);",
+        "ALTER TABLE a ADD CONSTRAINT a_v CHECK (v IS NOT NULL) NOT VALID;",
+        "-- +goose Down",
+        "-- +goose Up",
+        "-- +goose NO TRANSACTION",
+        "ALTER TABLE",
+    ];
+
+    /// A small deterministic generator (no dependency needed for a test).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    fn assert_same(a: &FileContext, b: &FileContext, text: &str) {
+        assert_eq!(a.statements, b.statements, "{text}");
+        assert_eq!(a.created_tables, b.created_tables, "{text}");
+        assert_eq!(a.unterminated_begin, b.unterminated_begin, "{text}");
+        assert_eq!(a.heads, b.heads, "{text}");
+        assert_eq!(a.sections, b.sections, "{text}");
+        assert_eq!(a.catalogs.len(), b.catalogs.len(), "{text}");
+        for (i, (x, y)) in a.catalogs.iter().zip(&b.catalogs).enumerate() {
+            assert!(x == y, "catalog before statement {i} differs:\n{text}");
+        }
+    }
+
+    fn random_edits(goose: bool, seed: u64) {
+        let settings = Settings { assume_in_transaction: goose, ..Settings::default() };
+        let mut before = Catalog::new(Dialect::Postgres);
+        for op in parse_file("CREATE TABLE users (id int, v int);", Dialect::Postgres).statements[0].ops.iter() {
+            before.apply(op, &Origin::default());
+        }
+        let entry = MigrationEntry {
+            path: "1_x.sql".into(),
+            version: "1".into(),
+            description: "x".into(),
+            role: FileRole::Versioned,
+            framework: Framework::Goose,
+        };
+        let mut rng = Lcg(seed);
+        let mut lines: Vec<String> = (0..30).map(|_| POOL[rng.next(POOL.len())].to_string()).collect();
+        if goose {
+            lines.insert(0, "-- +goose Up".into());
+        }
+        let analyse = |lines: &[String], previous: Option<(&FileContext, &ParsedFile)>| {
+            let text = lines.join("\n");
+            let file = parse_file(&text, Dialect::Postgres);
+            let layout = goose.then(|| layout_for(Framework::Goose, &entry, &text, None, Dialect::Postgres));
+            let history = History {
+                before: Some(&before),
+                end: None,
+                framework: if goose { Framework::Goose } else { Framework::Plain },
+                layout: layout.as_ref(),
+                pending: true,
+                missing_down: false,
+            };
+            let full = FileContext::analyze_in(&file, &settings, &history);
+            let fcx = match previous {
+                Some((p, pf)) => {
+                    let again = FileContext::reanalyze(&file, &settings, &history, p, pf);
+                    assert_same(&again, &full, &text);
+                    again
+                }
+                None => full,
+            };
+            (fcx, file)
+        };
+        let (mut fcx, mut file) = analyse(&lines, None);
+        for _ in 0..300 {
+            let at = rng.next(lines.len() + 1);
+            match rng.next(6) {
+                0 => lines.insert(at, POOL[rng.next(POOL.len())].to_string()),
+                1 if at < lines.len() => {
+                    lines.remove(at);
+                }
+                2 if at < lines.len() => lines[at] = POOL[rng.next(POOL.len())].to_string(),
+                3 if at < lines.len() && !lines[at].is_empty() => {
+                    // Change one character: case, a letter, a deletion.
+                    let line = &mut lines[at];
+                    let pos = rng.next(line.len());
+                    if line.is_char_boundary(pos) && line.is_char_boundary(pos + 1) {
+                        match rng.next(3) {
+                            0 => line.replace_range(pos..pos + 1, &line[pos..pos + 1].to_ascii_lowercase()),
+                            1 => line.insert(pos, 'x'),
+                            _ => {
+                                line.remove(pos);
+                            }
+                        }
+                    }
+                }
+                4 if at < lines.len() => lines[at] = lines[at].to_ascii_uppercase(),
+                _ => lines.insert(at, format!("ALTER TABLE users ADD COLUMN c{at} int;")),
+            }
+            let (next, next_file) = analyse(&lines, Some((&fcx, &file)));
+            fcx = next;
+            file = next_file;
+        }
+    }
+
+    #[test]
+    fn reanalysis_after_random_edits_equals_a_full_analysis() {
+        for seed in 1..=8 {
+            random_edits(false, seed);
+        }
+    }
+
+    #[test]
+    fn reanalysis_follows_goose_sections_like_a_full_analysis() {
+        for seed in 11..=16 {
+            random_edits(true, seed);
+        }
+    }
+
+    #[test]
+    fn an_edit_that_changes_the_schema_analyses_the_rest_again() {
+        let settings = Settings::default();
+        let text: String = (0..20).map(|i| format!("ALTER TABLE t ADD COLUMN c{i} int;\n")).collect();
+        let file = parse_file(&text, Dialect::Postgres);
+        let history = History { pending: true, ..History::default() };
+        let fcx = FileContext::analyze_in(&file, &settings, &history);
+        let edited = text.replacen("c5 int", "c5x int", 1);
+        let new_file = parse_file(&edited, Dialect::Postgres);
+        let (again, walked) = FileContext::reanalyze_counted(&new_file, &settings, &history, &fcx, &file);
+        assert_same(&again, &FileContext::analyze_in(&new_file, &settings, &history), &edited);
+        assert_eq!(walked, 15);
+    }
+
+    #[test]
+    fn an_edit_that_leaves_the_schema_alone_reuses_the_rest() {
+        let settings = Settings::default();
+        let text: String =
+            (0..50).map(|i| format!("ALTER TABLE t{i} ADD COLUMN c int;\nUPDATE t SET v = {i};\n")).collect();
+        let file = parse_file(&text, Dialect::Postgres);
+        let history = History { pending: true, ..History::default() };
+        let fcx = FileContext::analyze_in(&file, &settings, &history);
+        // Same-length and longer edits of an UPDATE in the middle.
+        for edited in [text.replacen("v = 7;", "v = 8;", 1), text.replacen("v = 7;", "v = 700;", 1)] {
+            let new_file = parse_file(&edited, Dialect::Postgres);
+            let (again, walked) = FileContext::reanalyze_counted(&new_file, &settings, &history, &fcx, &file);
+            assert_same(&again, &FileContext::analyze_in(&new_file, &settings, &history), &edited);
+            assert_eq!(walked, 1, "only the edited statement is analysed again");
+        }
+    }
 }

@@ -2,14 +2,14 @@
 //! need to answer without linting again.
 
 use crate::history::SetHistory;
-use sluice_core::{Diagnostic, LineIndex, ParseCache, ParsedFile, Severity, Span};
+use sluice_core::{Diagnostic, FileContext, History, LineIndex, ParseCache, ParsedFile, Severity, Span};
 use sluice_rules::LintConfig;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-/// The function that lints a parsed file (`sluice_rules::lint_parsed`, replaceable in tests to
-/// check that a panicking rule does not take the server down).
-pub type Linter = Arc<dyn Fn(&ParsedFile, &LintConfig) -> Vec<Diagnostic> + Send + Sync>;
+/// The function that lints a parsed file in its analysed context (`sluice_rules::lint_in_context`,
+/// replaceable in tests to check that a panicking rule does not take the server down).
+pub type Linter = Arc<dyn Fn(&ParsedFile, &FileContext, &LintConfig) -> Vec<Diagnostic> + Send + Sync>;
 
 /// Name of the diagnostic published when linting itself failed (a panic in a rule).
 pub const INTERNAL_ERROR: &str = "internal-error";
@@ -26,7 +26,13 @@ pub struct Analysis {
     pub parsed: Option<ParsedFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub config: Option<LintConfig>,
+    /// What the file was linted in (`None` when linting failed), and the migration history it
+    /// was analysed against: the next version reuses it for the statements an edit left alone.
+    context: Option<(FileContext, Option<HistoryPlace>)>,
 }
+
+/// A file's migration history and its position there.
+type HistoryPlace = (Arc<SetHistory>, usize);
 
 /// Name of the diagnostic published instead of findings for a document over `maxFileBytes`.
 pub const FILE_TOO_LARGE: &str = "file-too-large";
@@ -36,7 +42,7 @@ pub fn too_large(version: i32, message: String) -> Analysis {
     let text = String::new();
     let index = LineIndex::new(&text);
     let d = whole_file_diagnostic(&text, FILE_TOO_LARGE, Severity::Info, message);
-    Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None }
+    Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None, context: None }
 }
 
 /// A UTF-8 byte order mark is three bytes; replacing it by three spaces keeps every offset.
@@ -47,38 +53,56 @@ fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Parses (reusing `cache`) and lints `text`: as file `index` of `history` when given (against
-/// the schema the migrations before it leave), otherwise on its own with `linter`. A panic
-/// inside the parser or a rule is caught and reported as one `internal-error` diagnostic; the
-/// cache is then reset.
+/// Parses (reusing `cache`) and lints `text` with `linter`: as file `index` of `history` when
+/// given (against the schema the migrations before it leave), otherwise on its own. `previous`,
+/// the analysis of an earlier version of the document, is reused for the statements an edit left
+/// alone when it was made against the same history. A panic inside the parser or a rule is
+/// caught and reported as one `internal-error` diagnostic; the cache is then reset.
 pub fn analyze(
     text: String,
     version: i32,
     config: Result<LintConfig, String>,
     cache: &mut ParseCache,
     linter: &Linter,
-    history: Option<(&SetHistory, usize)>,
+    history: Option<(&Arc<SetHistory>, usize)>,
+    previous: Option<&Analysis>,
 ) -> Analysis {
     let index = LineIndex::new(&text);
     let config = match config {
         Ok(c) => c,
         Err(message) => {
             let d = whole_file_diagnostic(&text, CONFIG_ERROR, Severity::Error, message);
-            return Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None };
+            return Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None, context: None };
         }
     };
+    let same_history = |h: &Option<HistoryPlace>| match (h, history) {
+        (None, None) => true,
+        (Some((a, i)), Some((b, j))) => Arc::ptr_eq(a, b) && *i == j,
+        _ => false,
+    };
+    let previous = previous.and_then(|p| match (&p.context, &p.parsed) {
+        (Some((fcx, h)), Some(parsed)) if same_history(h) => Some((fcx, parsed)),
+        _ => None,
+    });
     let result = catch_unwind(AssertUnwindSafe(|| {
         let src = without_bom(&text);
         let parsed = sluice_core::parse_file_cached(&src, config.settings.dialect, cache);
-        let diagnostics = match history {
-            Some((h, index)) => h.lint(index, &src, &parsed),
-            None => linter(&parsed, &config),
+        let settings = &config.settings;
+        let fcx = match (history, previous) {
+            (Some((h, index)), previous) => h.context(index, &src, &parsed, previous),
+            (None, Some((fcx, file))) => {
+                let alone = History { pending: true, ..History::default() };
+                Some(FileContext::reanalyze(&parsed, settings, &alone, fcx, file))
+            }
+            (None, None) => Some(FileContext::analyze(&parsed, settings)),
         };
-        (parsed, diagnostics)
+        let diagnostics = fcx.as_ref().map(|fcx| linter(&parsed, fcx, &config)).unwrap_or_default();
+        (parsed, diagnostics, fcx)
     }));
     match result {
-        Ok((parsed, diagnostics)) => {
-            Analysis { version, text, index, parsed: Some(parsed), diagnostics, config: Some(config) }
+        Ok((parsed, diagnostics, fcx)) => {
+            let context = fcx.map(|fcx| (fcx, history.map(|(h, i)| (h.clone(), i))));
+            Analysis { version, text, index, parsed: Some(parsed), diagnostics, config: Some(config), context }
         }
         Err(panic) => {
             *cache = ParseCache::new();
@@ -93,7 +117,7 @@ pub fn analyze(
                 Severity::Error,
                 format!("sluice failed while linting this file ({what}); please report this bug"),
             );
-            Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: Some(config) }
+            Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: Some(config), context: None }
         }
     }
 }

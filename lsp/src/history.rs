@@ -4,7 +4,7 @@
 
 use self_cell::self_cell;
 use sluice_core::framework::{Framework, MigrationEntry};
-use sluice_core::{Diagnostic, ParsedFile};
+use sluice_core::{Diagnostic, FileContext, ParsedFile};
 use sluice_rules::{LintConfig, MigrationInput, PreparedHistory};
 use sluice_workspace::migrations::{self, normalize};
 use sluice_workspace::{Discovery, Overrides};
@@ -121,6 +121,19 @@ impl SetHistory {
     /// Lints `text` (parsed as `parsed`) as the file at `index`, against the schema before it.
     pub fn lint(&self, index: usize, text: &str, parsed: &ParsedFile) -> Vec<Diagnostic> {
         self.cell.borrow_dependent().lint_edited(index, text, parsed)
+    }
+
+    /// The context `text` (parsed as `parsed`) is linted in as the file at `index`, reusing
+    /// `previous` (the context of an earlier text of the same file, with its parse) for the
+    /// statements an edit left alone.
+    pub fn context(
+        &self,
+        index: usize,
+        text: &str,
+        parsed: &ParsedFile,
+        previous: Option<(&FileContext, &ParsedFile)>,
+    ) -> Option<FileContext> {
+        self.cell.borrow_dependent().context_edited(index, text, parsed, previous)
     }
 }
 

@@ -50,7 +50,7 @@ impl Default for Options {
             debounce: Duration::from_millis(debounce.unwrap_or(150)),
             docs_url: std::env::var("SLUICE_DOCS_URL").ok().filter(|s| !s.is_empty()),
             max_file_bytes: 2 * 1024 * 1024,
-            linter: Arc::new(sluice_rules::lint_parsed),
+            linter: Arc::new(sluice_rules::lint_in_context),
         }
     }
 }
@@ -229,11 +229,12 @@ impl Inner {
                     }),
                     _ => None,
                 };
+                let previous = e.analysis.as_ref().map(|(_, a)| a.clone());
                 let config = st.config_for(path.as_deref());
-                Ok((text, cache, config, lsp_uri, history))
+                Ok((text, cache, config, lsp_uri, history, previous))
             }
         };
-        let (text, cache, config, lsp_uri, history) = match snapshot {
+        let (text, cache, config, lsp_uri, history, previous) = match snapshot {
             Ok(s) => s,
             Err((message, cache, lsp_uri)) => {
                 self.log(MessageType::WARNING, format!("{uri}: {message}")).await;
@@ -288,8 +289,8 @@ impl Inner {
                     (set, Some((root, epoch, h)))
                 }
             };
-            let a =
-                analyze(text, key.version, config, &mut guard, &linter, set.as_ref().map(|(i, h)| (h.as_ref(), *i)));
+            let history = set.as_ref().map(|(i, h)| (h, *i));
+            let a = analyze(text, key.version, config, &mut guard, &linter, history, previous.as_deref());
             (a, guard, loaded)
         })
         .await;

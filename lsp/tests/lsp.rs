@@ -409,11 +409,11 @@ async fn non_sql_documents_are_not_linted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_panicking_rule_is_reported_and_the_server_keeps_serving() {
-    let linter: sluice_lsp::Linter = std::sync::Arc::new(|file, config| {
+    let linter: sluice_lsp::Linter = std::sync::Arc::new(|file, fcx, config| {
         if file.text.contains("PANIC") {
             panic!("rule exploded");
         }
-        sluice_rules::lint_parsed(file, config)
+        sluice_rules::lint_in_context(file, fcx, config)
     });
     let mut c = TestClient::start(sluice_lsp::Options { debounce: Duration::ZERO, linter, ..Default::default() });
     c.initialize(false).await;

@@ -165,7 +165,26 @@ impl<'a> PreparedHistory<'a> {
     /// history with the file saved as `text`.
     pub fn lint_edited(&self, index: usize, text: &str, parsed: &ParsedFile) -> Vec<Diagnostic> {
         let Some(input) = self.inputs.get(index) else { return Vec::new() };
-        let Some(before) = self.before.get(index).and_then(|b| b.as_ref()) else { return Vec::new() };
+        match self.context_edited(index, text, parsed, None) {
+            Some(fcx) => lint_in_context(parsed, &fcx, input.config),
+            None => Vec::new(),
+        }
+    }
+
+    /// The analysed context [`lint_edited`](Self::lint_edited) lints `text` (parsed as `parsed`)
+    /// in, as input `index`; `None` unless the input is marked `report`. `previous` is the
+    /// context this method returned for an earlier text of the same input, with that text's
+    /// parse: the statements an edit left alone keep their analysis
+    /// ([`FileContext::reanalyze`]).
+    pub fn context_edited(
+        &self,
+        index: usize,
+        text: &str,
+        parsed: &ParsedFile,
+        previous: Option<(&FileContext, &ParsedFile)>,
+    ) -> Option<FileContext> {
+        let input = self.inputs.get(index)?;
+        let before = self.before.get(index)?.as_ref()?;
         let dialect = input.config.settings.dialect;
         let layout = input
             .entry
@@ -192,8 +211,11 @@ impl<'a> PreparedHistory<'a> {
             pending: true,
             missing_down: self.missing_down.get(index).copied().unwrap_or(false),
         };
-        let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
-        lint_in_context(parsed, &fcx, input.config)
+        let settings = &input.config.settings;
+        Some(match previous {
+            Some((fcx, file)) => FileContext::reanalyze(parsed, settings, &history, fcx, file),
+            None => FileContext::analyze_in(parsed, settings, &history),
+        })
     }
 
     /// Input `index` (marked `report`) as on disk, parsed, with its analysed context: the schema
