@@ -9,6 +9,7 @@ pub mod document;
 pub mod history;
 pub mod hover;
 pub mod server;
+pub mod transport;
 
 pub use analysis::Linter;
 pub use server::{Backend, Options};
@@ -20,18 +21,34 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 
 /// Serves one LSP session over `input`/`output` until the client sends `exit` (or closes the
-/// stream). Returns true when `shutdown` was requested before.
+/// stream). Returns true when `shutdown` was requested before. Malformed frames are answered
+/// with a JSON-RPC error and dropped (see [`transport`]); the session goes on.
 pub async fn serve<I, O>(input: I, output: O, options: Options) -> bool
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     let (service, socket) = LspService::build(move |client| Backend::new(client, options, flag))
         .custom_method(server::STATUS_METHOD, Backend::status)
         .finish();
-    Server::new(input, output, socket).serve(service).await;
+    let (to_server, server_input) = tokio::io::duplex(1 << 20);
+    let (server_output, from_server) = tokio::io::duplex(1 << 20);
+    let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
+    let filter = transport::filter_input(input, to_server, answers);
+    let session = async {
+        tokio::join!(
+            Server::new(server_input, server_output, socket).serve(service),
+            transport::pump_output(from_server, answered, output)
+        )
+    };
+    tokio::pin!(filter, session);
+    // The session ends on `exit` even while the client's stream stays open.
+    tokio::select! {
+        _ = &mut session => {}
+        _ = &mut filter => { session.await; }
+    }
     shutdown.load(Ordering::SeqCst)
 }
 

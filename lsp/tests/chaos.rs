@@ -133,3 +133,52 @@ async fn a_thousand_rapid_changes_end_in_the_right_diagnostics_and_bounded_state
     );
     assert!(c.shutdown_and_exit().await);
 }
+
+fn raw_frame(declared: usize, body: &[u8]) -> Vec<u8> {
+    [format!("Content-Length: {declared}\r\n\r\n").as_bytes(), body].concat()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn malformed_frames_are_answered_and_the_session_goes_on() {
+    let mut c = TestClient::fast();
+    c.initialize(false).await;
+    c.open(URI, "sql", 1, "DROP TABLE t;\n");
+    assert!(rules(&c.diagnostics(URI, 1).await).contains(&"drop-table".to_string()));
+
+    // A body that is not JSON: a Parse error with a null id, and a log message.
+    let r = c.send_raw_for_error(&raw_frame(9, b"{not json")).await;
+    assert_eq!((r["error"]["code"].as_i64(), &r["id"]), (Some(-32700), &Value::Null), "{r}");
+    // The next request is answered, edits still lint.
+    assert_eq!(status(&mut c).await["documents"], 1);
+    c.change(URI, 2, json!([{"text": "TRUNCATE t;\n"}]));
+    let d = rules(&c.diagnostics(URI, 2).await);
+    assert!(d.contains(&"truncate-table".to_string()) && !d.contains(&"drop-table".to_string()), "{d:?}");
+
+    // JSON that is not a JSON-RPC message: Invalid Request.
+    let r = c.send_raw_for_error(&raw_frame(11, br#"{"hello":1}"#)).await;
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    // A body that is not UTF-8.
+    let r = c.send_raw_for_error(&raw_frame(7, b"{\"\xff\":1}")).await;
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    // A Content-Length larger than the body swallows the start of the next frame, which is
+    // found again.
+    let body = br#"{"jsonrpc":"2.0","method":"textDocument/didSave","params":{}}"#;
+    let change = common::frame(&json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": URI, "version": 3},
+        "contentChanges": [{"text": "DROP TABLE t;\nTRUNCATE t;\n"}]
+    }}));
+    let r = c.send_raw_for_error(&[raw_frame(body.len() + 12, body), change].concat()).await;
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    let d = rules(&c.diagnostics(URI, 3).await);
+    assert!(d.contains(&"truncate-table".to_string()) && d.contains(&"drop-table".to_string()), "{d:?}");
+    // A Content-Length smaller than the body.
+    let r = c.send_raw_for_error(&raw_frame(body.len() - 20, body)).await;
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    let r = c
+        .request("textDocument/hover", json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 1}}))
+        .await;
+    assert!(r["result"]["contents"]["value"].as_str().unwrap().contains("drop-table"), "{r}");
+    still_serving(&mut c, "file:///chaos/V2__u.sql").await;
+    assert!(c.logs.iter().any(|l| l.contains("malformed")), "{:?}", c.logs);
+    assert!(c.shutdown_and_exit().await);
+}

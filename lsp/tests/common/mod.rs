@@ -113,6 +113,15 @@ impl TestClient {
         self.out.send(bytes.to_vec()).unwrap();
     }
 
+    /// Sends bytes as they are and returns the next response with a null id (the answer to a
+    /// message the server could not read).
+    pub async fn send_raw_for_error(&mut self, bytes: &[u8]) -> Value {
+        let (tx, rx) = oneshot::channel();
+        self.waiters.lock().unwrap().insert(-1, tx);
+        self.send_raw(bytes);
+        tokio::time::timeout(TIMEOUT, rx).await.expect("no answer to a malformed message").unwrap()
+    }
+
     /// Sends a request and returns the whole response message (`result` or `error`).
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
