@@ -381,6 +381,9 @@ fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let verdict = if report.passed() { "passed" } else { "failed" };
     let _ = writeln!(out, "### sluice trace {verdict}\n\n{}\n", header(report));
+    if let Some(summary) = wal_summary(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&summary).replace('\n', "<br>\n"));
+    }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "**Findings**\n");
         for f in &report.findings {
