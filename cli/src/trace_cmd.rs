@@ -69,13 +69,6 @@ pub struct TraceArgs {
     /// of WAL (PostgreSQL) or binlog (MySQL/MariaDB).
     #[arg(long, value_name = "N")]
     pub max_wal_mb: Option<u64>,
-    /// Stream the throwaway PostgreSQL cluster to a replica (pg_basebackup -R) and report its
-    /// replay lag per statement.
-    #[arg(long, conflicts_with = "database_url")]
-    pub replica: bool,
-    /// With --replica: fail when the replica falls more than this far behind.
-    #[arg(long, value_name = "MS", requires = "replica")]
-    pub max_lag_ms: Option<u64>,
     /// Apply each migration a second time: it must succeed and leave the schema unchanged.
     #[arg(long)]
     pub check_rerun: bool,
@@ -125,16 +118,26 @@ pub(crate) fn parse_duration_ms(s: &str) -> Result<u64, String> {
     Ok((v * scale).round() as u64)
 }
 
+/// Progress while the server starts and tables are seeded: the time so far and what runs.
+const STARTING: &str = "{spinner} {elapsed:>4} {msg}";
+/// Progress over the statements: how many have started, and the one running.
+const APPLYING: &str = "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} {msg}";
+
+fn bar_style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+}
+
 struct Bar(ProgressBar);
 
 impl Progress for Bar {
     fn begin(&self, statements: usize) {
+        self.0.set_style(bar_style(APPLYING));
         self.0.set_length(statements as u64);
         self.0.set_position(0);
     }
     fn statement(&self, location: &str) {
-        self.0.inc(1);
         self.0.set_message(location.to_string());
+        self.0.inc(1);
     }
     fn note(&self, message: &str) {
         self.0.set_message(message.to_string());
@@ -151,11 +154,9 @@ pub fn run(args: &TraceArgs) -> ExitCode {
     };
     // Drawn only on a terminal (indicatif hides it otherwise).
     let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    bar.set_style(bar_style(STARTING));
+    // The spinner and the elapsed time move during long statements too.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mysql = args.dialect == DialectArg::Mysql;
     bar.set_message(if mysql { "starting MariaDB" } else { "starting PostgreSQL" });
     let opts = Options {
@@ -172,8 +173,8 @@ pub fn run(args: &TraceArgs) -> ExitCode {
         check_rerun: args.check_rerun,
         check_down: args.check_down,
         max_wal_mb: args.max_wal_mb,
-        replica: args.replica,
-        max_lag_ms: args.max_lag_ms,
+        replica: false,
+        max_lag_ms: None,
         mysql,
         framework,
         progress: Some(Arc::new(Bar(bar.clone()))),
@@ -273,7 +274,7 @@ fn human(report: &Report) -> String {
                 let _ = writeln!(out, "{pad}{line}");
             }
             if let Some(e) = &st.error {
-                let _ = writeln!(out, "{pad}error: {e}");
+                let _ = writeln!(out, "{pad}error: {}", e.replace('\n', &format!("\n{pad}       ")));
             }
         }
     }
@@ -332,7 +333,7 @@ fn human(report: &Report) -> String {
         let _ = writeln!(out, "\nfindings:");
         for f in &report.findings {
             let loc = f.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
-            let _ = writeln!(out, "  error[{}] {loc}{}", f.kind, f.message);
+            let _ = writeln!(out, "  error[{}] {loc}{}", f.kind, f.message.replace('\n', "\n    "));
         }
     }
     out
@@ -381,9 +382,6 @@ fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let verdict = if report.passed() { "passed" } else { "failed" };
     let _ = writeln!(out, "### sluice trace {verdict}\n\n{}\n", header(report));
-    if let Some(summary) = wal_summary(report) {
-        let _ = writeln!(out, "{}\n", md_escape(&summary).replace('\n', "<br>\n"));
-    }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "**Findings**\n");
         for f in &report.findings {

@@ -109,6 +109,31 @@ fn concurrently_statement_is_traced_outside_a_transaction() {
 }
 
 #[test]
+fn a_wait_is_blamed_on_the_statement_whose_lock_blocked_it() {
+    if !have_postgres() {
+        return;
+    }
+    // The index build blocks no writes; waits that begin near its end and last through the
+    // rewrite are the rewrite's.
+    let dir = project(&[
+        ("schema.sql", SCHEMA.as_bytes()),
+        ("m/001.sql", b"CREATE INDEX CONCURRENTLY t_v_idx ON t (v);\nALTER TABLE t ALTER COLUMN v TYPE bigint;\n"),
+    ]);
+    let o = trace(
+        dir.path(),
+        &["m", "--snapshot", "schema.sql", "--seed-rows", "300000", "--workload", "4", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let w = &v["workload"][0];
+    assert!(w["max_wait_ms"].as_f64().expect("wait") > 20.0, "{w}");
+    assert_eq!(w["max_wait_during"], "m/001.sql:2", "{w}");
+    let sts = statements(&v);
+    let cic_wait = sts[0]["workload_max_wait_ms"].as_f64().unwrap_or(0.0);
+    assert!(cic_wait < sts[1]["workload_max_wait_ms"].as_f64().expect("blamed"), "{}", sts[0]);
+}
+
+#[test]
 fn budgets_exceeded_exit_1_naming_the_statement() {
     if !have_postgres() {
         return;

@@ -8,13 +8,13 @@ use crate::error::{db_message, Error, Result};
 use crate::exec::{self, Tracer, Window};
 use crate::plan::{self, Migration};
 use crate::redact::redact_url;
-use crate::report::{Check, Finding, Report, TableTraffic};
+use crate::report::{Check, Finding, Report, StatementReport, TableTraffic};
 use crate::seed;
 use crate::workload;
 use sluice_core::framework::FrameworkSetting;
 use sluice_core::pg_locks::{LockMode, Target};
 use sluice_core::{Dialect, PgVersion};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -77,13 +77,6 @@ pub fn run(opts: &Options) -> Result<Report> {
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing SIGTERM handler", e))?;
         let dialect = if opts.mysql { Dialect::MySql } else { Dialect::Postgres };
         let plan = plan::load_with(&opts.inputs, opts.framework, dialect)?;
-        if opts.replica && (opts.mysql || opts.database_url.is_some()) {
-            return Err(Error::Input(
-                "--replica streams the throwaway PostgreSQL cluster to a replica; it cannot be combined with \
-                 --dialect mysql or --database-url"
-                    .into(),
-            ));
-        }
         if opts.mysql {
             return tokio::select! {
                 r = crate::mysql::trace(&plan, opts) => r,
@@ -105,8 +98,6 @@ pub fn run(opts: &Options) -> Result<Report> {
                     if let Some(dump) = &opts.snapshot {
                         restore(&bin, &cluster, dump)?;
                     }
-                    let _replica =
-                        if opts.replica { Some(crate::replica::Replica::start(&bin, &cluster).await?) } else { None };
                     trace_database(&cfg, "throwaway", &plan, opts).await
                 };
                 let r = tokio::select! {
@@ -301,7 +292,6 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         windows: Vec::new(),
         on_statement: Some(&cb),
     };
-    let lag = if opts.replica { Some(crate::replica::LagSampler::start(cfg, t0).await?) } else { None };
     let mut migrations = Vec::new();
     let mut checks = Vec::new();
     for m in plan {
@@ -338,10 +328,6 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
     }
     let windows = std::mem::take(&mut tracer.windows);
     drop(tracer);
-    let lag = match lag {
-        Some(s) => Some(s.finish().await?),
-        None => None,
-    };
     let mut report = Report {
         schema_version: crate::report::SCHEMA_VERSION,
         server,
@@ -362,38 +348,75 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         let outcome = w.finish().await;
         attribute(&mut report, &windows, &outcome);
     }
-    if let Some(s) = &lag {
-        crate::replica::attribute(&mut report, &windows, s);
-    }
     gates(&mut report, opts);
     report.total_ms = t0.elapsed().as_secs_f64() * 1000.0;
     Ok(report)
 }
 
 /// The window (statement) running when a workload statement started: the last one started
-/// before it (locks taken earlier in a transaction are still held between statements).
+/// before it.
 fn window_at(windows: &[Window], at_ms: f64) -> Option<&Window> {
     windows.iter().rev().find(|w| w.start_ms <= at_ms)
 }
 
+/// Lock modes that keep workload writes (or reads) on a table waiting: PostgreSQL SHARE and
+/// stronger, MySQL/MariaDB metadata locks that block writes.
+fn blocks_traffic(mode: &str) -> bool {
+    LockMode::from_name(mode).is_some_and(exec::is_strong)
+        || matches!(mode, "EXCLUSIVE" | "SHARED_NO_WRITE" | "SHARED_NO_READ_WRITE")
+}
+
+/// The statement that held up a workload statement on `table` from `start_ms` for `wait_ms`: the
+/// one whose traffic-blocking lock on that table was held during most of the wait, else the one
+/// running when it started (row locks of an UPDATE, waits the locks do not explain).
+fn blocker(
+    by_location: &HashMap<String, &StatementReport>,
+    windows: &[Window],
+    table: &str,
+    start_ms: f64,
+    wait_ms: f64,
+) -> Option<String> {
+    let end_ms = start_ms + wait_ms;
+    let mut best: Option<(f64, &str)> = None;
+    for w in windows.iter().filter(|w| w.start_ms < end_ms) {
+        let Some(st) = by_location.get(&w.label) else { continue };
+        for l in st.locks.iter().filter(|l| l.object == table && blocks_traffic(&l.mode)) {
+            let held_until = w.start_ms + l.held_ms.unwrap_or(w.end_ms - w.start_ms);
+            let overlap = held_until.min(end_ms) - w.start_ms.max(start_ms);
+            if overlap > 0.0 && best.is_none_or(|(o, _)| overlap > o) {
+                best = Some((overlap, w.label.as_str()));
+            }
+        }
+    }
+    best.map(|(_, l)| l.to_string()).or_else(|| window_at(windows, start_ms).map(|w| w.label.clone()))
+}
+
 pub(crate) fn attribute(report: &mut Report, windows: &[Window], outcome: &workload::Outcome) {
+    let table_name = |ti: usize| outcome.tables.get(ti).map_or("", String::as_str);
+    let by_location: HashMap<String, &StatementReport> = report.statements().map(|s| (s.location(), s)).collect();
+    let blamed: Vec<Option<String>> = outcome
+        .events
+        .iter()
+        .map(|e| blocker(&by_location, windows, table_name(e.table), e.start_ms, e.wait_ms))
+        .collect();
     for (ti, table) in outcome.tables.iter().enumerate() {
         let stats = outcome.stats.get(ti).cloned().unwrap_or_default();
-        let worst = outcome.events.iter().filter(|e| e.table == ti).max_by(|a, b| a.wait_ms.total_cmp(&b.wait_ms));
+        let worst = (0..outcome.events.len())
+            .filter(|&i| outcome.events[i].table == ti)
+            .max_by(|&a, &b| outcome.events[a].wait_ms.total_cmp(&outcome.events[b].wait_ms));
         report.workload.push(TableTraffic {
             table: table.clone(),
             statements: stats.statements,
             failed: stats.failed,
             max_wait_ms: stats.max_wait_ms,
-            max_wait_during: worst.and_then(|e| window_at(windows, e.start_ms)).map(|w| w.label.clone()),
+            max_wait_during: worst.and_then(|i| blamed[i].clone()),
             first_error: stats.first_error.clone(),
         });
     }
-    for e in &outcome.events {
-        let Some(w) = window_at(windows, e.start_ms) else { continue };
-        let label = w.label.clone();
+    for (e, label) in outcome.events.iter().zip(&blamed) {
+        let Some(label) = label else { continue };
         for st in report.migrations.iter_mut().flat_map(|m| m.statements.iter_mut()) {
-            if st.location() == label {
+            if st.location() == *label {
                 st.workload_max_wait_ms = Some(st.workload_max_wait_ms.unwrap_or(0.0).max(e.wait_ms));
                 st.workload_failed += u64::from(e.failed);
             }
@@ -404,7 +427,6 @@ pub(crate) fn attribute(report: &mut Report, windows: &[Window], outcome: &workl
 pub(crate) fn gates(report: &mut Report, opts: &Options) {
     report.wal_bytes = crate::wal::total(report);
     crate::wal::gate(report, opts.max_wal_mb);
-    crate::replica::gate(report, opts.max_lag_ms);
     if let Some(budget) = opts.max_exclusive_ms {
         let mut found = Vec::new();
         for st in report.statements() {
@@ -504,4 +526,66 @@ async fn check_down(
         );
     }
     Ok(Check { kind: "down".into(), path, passed: details.is_empty(), details })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::LockReport;
+
+    fn statement(line: usize, locks: &[(&str, Option<f64>)]) -> StatementReport {
+        StatementReport {
+            path: "m.sql".into(),
+            line,
+            sql: String::new(),
+            observed: "transaction".into(),
+            duration_ms: 0.0,
+            locks: locks
+                .iter()
+                .map(|(mode, held_ms)| LockReport {
+                    object: "public.t".into(),
+                    kind: "table".into(),
+                    mode: mode.to_string(),
+                    pre_existing: true,
+                    held_ms: *held_ms,
+                })
+                .collect(),
+            rewrites: Vec::new(),
+            workload_max_wait_ms: None,
+            workload_failed: 0,
+            error: None,
+            wal_bytes: None,
+            replica_max_lag_ms: None,
+            replica_max_lag_bytes: None,
+        }
+    }
+
+    fn window(line: usize, start_ms: f64, end_ms: f64) -> Window {
+        Window { start_ms, end_ms, label: format!("m.sql:{line}") }
+    }
+
+    #[test]
+    fn waits_are_blamed_on_the_lock_that_blocked_them() {
+        // An index build that blocks no writes, a rewrite holding ACCESS EXCLUSIVE for 300 ms,
+        // an update (row locks only).
+        let sts = [
+            statement(1, &[("SHARE UPDATE EXCLUSIVE", None)]),
+            statement(2, &[("ACCESS EXCLUSIVE", Some(300.0))]),
+            statement(3, &[("ROW EXCLUSIVE", None)]),
+        ];
+        let by: HashMap<String, &StatementReport> = sts.iter().map(|s| (s.location(), s)).collect();
+        let windows = [window(1, 0.0, 100.0), window(2, 100.0, 400.0), window(3, 400.0, 450.0)];
+        let blame = |table: &str, start: f64, wait: f64| blocker(&by, &windows, table, start, wait);
+        // Started at the end of the index build, waited through the rewrite.
+        assert_eq!(blame("public.t", 90.0, 300.0).as_deref(), Some("m.sql:2"));
+        // No traffic-blocking lock explains it: the statement running when it started.
+        assert_eq!(blame("public.t", 410.0, 30.0).as_deref(), Some("m.sql:3"));
+        assert_eq!(blame("public.other", 90.0, 300.0).as_deref(), Some("m.sql:1"));
+        assert_eq!(blame("public.t", -5.0, 1.0), None);
+        // In one transaction the lock of statement 1 is held through statement 2 until commit.
+        let sts = [statement(1, &[("ACCESS EXCLUSIVE", Some(400.0))]), statement(2, &[])];
+        let by: HashMap<String, &StatementReport> = sts.iter().map(|s| (s.location(), s)).collect();
+        let windows = [window(1, 0.0, 1.0), window(2, 1.0, 400.0)];
+        assert_eq!(blocker(&by, &windows, "public.t", 50.0, 300.0).as_deref(), Some("m.sql:1"));
+    }
 }
