@@ -69,6 +69,13 @@ pub struct TraceArgs {
     /// of WAL (PostgreSQL) or binlog (MySQL/MariaDB).
     #[arg(long, value_name = "N")]
     pub max_wal_mb: Option<u64>,
+    /// Stream the throwaway PostgreSQL cluster to a replica (pg_basebackup -R) and report its
+    /// replay lag per statement.
+    #[arg(long, conflicts_with = "database_url")]
+    pub replica: bool,
+    /// With --replica: fail when the replica falls more than this far behind.
+    #[arg(long, value_name = "MS", requires = "replica")]
+    pub max_lag_ms: Option<u64>,
     /// Apply each migration a second time: it must succeed and leave the schema unchanged.
     #[arg(long)]
     pub check_rerun: bool,
@@ -173,8 +180,8 @@ pub fn run(args: &TraceArgs) -> ExitCode {
         check_rerun: args.check_rerun,
         check_down: args.check_down,
         max_wal_mb: args.max_wal_mb,
-        replica: false,
-        max_lag_ms: None,
+        replica: args.replica,
+        max_lag_ms: args.max_lag_ms,
         mysql,
         framework,
         progress: Some(Arc::new(Bar(bar.clone()))),
@@ -382,6 +389,9 @@ fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let verdict = if report.passed() { "passed" } else { "failed" };
     let _ = writeln!(out, "### sluice trace {verdict}\n\n{}\n", header(report));
+    if let Some(summary) = wal_summary(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&summary).replace('\n', "<br>\n"));
+    }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "**Findings**\n");
         for f in &report.findings {

@@ -77,6 +77,13 @@ pub fn run(opts: &Options) -> Result<Report> {
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing SIGTERM handler", e))?;
         let dialect = if opts.mysql { Dialect::MySql } else { Dialect::Postgres };
         let plan = plan::load_with(&opts.inputs, opts.framework, dialect)?;
+        if opts.replica && (opts.mysql || opts.database_url.is_some()) {
+            return Err(Error::Input(
+                "--replica streams the throwaway PostgreSQL cluster to a replica; it cannot be combined with \
+                 --dialect mysql or --database-url"
+                    .into(),
+            ));
+        }
         if opts.mysql {
             return tokio::select! {
                 r = crate::mysql::trace(&plan, opts) => r,
@@ -98,6 +105,8 @@ pub fn run(opts: &Options) -> Result<Report> {
                     if let Some(dump) = &opts.snapshot {
                         restore(&bin, &cluster, dump)?;
                     }
+                    let _replica =
+                        if opts.replica { Some(crate::replica::Replica::start(&bin, &cluster).await?) } else { None };
                     trace_database(&cfg, "throwaway", &plan, opts).await
                 };
                 let r = tokio::select! {
@@ -292,6 +301,7 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
         windows: Vec::new(),
         on_statement: Some(&cb),
     };
+    let lag = if opts.replica { Some(crate::replica::LagSampler::start(cfg, t0).await?) } else { None };
     let mut migrations = Vec::new();
     let mut checks = Vec::new();
     for m in plan {
@@ -328,6 +338,10 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
     }
     let windows = std::mem::take(&mut tracer.windows);
     drop(tracer);
+    let lag = match lag {
+        Some(s) => Some(s.finish().await?),
+        None => None,
+    };
     let mut report = Report {
         schema_version: crate::report::SCHEMA_VERSION,
         server,
@@ -347,6 +361,9 @@ pub async fn trace_database(cfg: &Config, target: &str, plan: &[Migration], opts
     if let Some(w) = running {
         let outcome = w.finish().await;
         attribute(&mut report, &windows, &outcome);
+    }
+    if let Some(s) = &lag {
+        crate::replica::attribute(&mut report, &windows, s);
     }
     gates(&mut report, opts);
     report.total_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -427,6 +444,7 @@ pub(crate) fn attribute(report: &mut Report, windows: &[Window], outcome: &workl
 pub(crate) fn gates(report: &mut Report, opts: &Options) {
     report.wal_bytes = crate::wal::total(report);
     crate::wal::gate(report, opts.max_wal_mb);
+    crate::replica::gate(report, opts.max_lag_ms);
     if let Some(budget) = opts.max_exclusive_ms {
         let mut found = Vec::new();
         for st in report.statements() {
