@@ -1,10 +1,12 @@
-//! `sluice drift`: compares a migration directory with a live PostgreSQL database: the migration
-//! tool's history table (edited applied migrations, applied versions the directory lacks, failed
+//! `sluice drift`: compares a migration directory with a live PostgreSQL, MySQL or MariaDB
+//! database: the migration tool's history table (edited applied migrations, applied versions the directory lacks, failed
 //! applications, pending migrations) and the live schema against the schema the applied
 //! migrations produce. Output: human or JSON (docs/drift.md). Exit 1 on drift, 2 on errors.
 
+use crate::DialectArg;
 use clap::{Args, ValueEnum};
 use sluice_core::framework::{FileRole, Framework};
+use sluice_core::Dialect;
 use sluice_runner::drift::{self, Item, LocalMigration, Report};
 use sluice_runner::redact::redact_text;
 use sluice_workspace::migrations::{self, normalize};
@@ -24,9 +26,14 @@ pub enum DriftFormat {
 pub struct DriftArgs {
     /// The migration directory (default: the current directory).
     pub dir: Option<PathBuf>,
-    /// The database to compare (`postgres://user:password@host/db` or a key=value string).
+    /// The database to compare (`postgres://user:password@host/db` or a key=value string;
+    /// `mysql://user:password@host:3306/db` for MySQL and MariaDB).
     #[arg(long, value_name = "URL")]
     pub database_url: String,
+    /// The database's dialect (default: `mysql` for a `mysql://` or `mariadb://` URL, else the
+    /// configuration's `dialect`).
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
     /// Compare the history table only, not the schema (no throwaway cluster is started).
     #[arg(long)]
     pub skip_schema: bool,
@@ -41,14 +48,16 @@ pub struct DriftArgs {
     pub format: DriftFormat,
 }
 
-fn load(dir: &Path, config: Option<&Path>) -> Result<(Framework, Vec<LocalMigration>), String> {
+/// The directory's tool, its migrations (rollback-only files left out) and the configured dialect.
+fn load(dir: &Path, config: Option<&Path>) -> Result<(Framework, Vec<LocalMigration>, Dialect), String> {
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
     }
-    let setting = match Discovery::new(Overrides::default(), config) {
-        Ok(mut d) => {
-            d.for_path(&dir.join("sluice.sum")).map(|c| c.lint.settings.framework).map_err(|e| format!("{e:?}"))?
-        }
+    let (setting, dialect) = match Discovery::new(Overrides::default(), config) {
+        Ok(mut d) => d
+            .for_path(&dir.join("sluice.sum"))
+            .map(|c| (c.lint.settings.framework, c.lint.settings.dialect))
+            .map_err(|e| format!("{e:?}"))?,
         Err(e) => return Err(format!("{e:?}")),
     };
     let root = normalize(dir);
@@ -65,20 +74,36 @@ fn load(dir: &Path, config: Option<&Path>) -> Result<(Framework, Vec<LocalMigrat
             repeatable: f.entry.role == FileRole::Repeatable,
         })
         .collect();
-    Ok((set.framework, local))
+    Ok((set.framework, local, dialect))
+}
+
+/// `--dialect`, else a `mysql://` / `mariadb://` URL means MySQL, else the configuration's.
+fn dialect(flag: Option<DialectArg>, url: &str, configured: Dialect) -> Dialect {
+    match flag {
+        Some(DialectArg::Mysql) => Dialect::MySql,
+        Some(DialectArg::Postgres) => Dialect::Postgres,
+        None if url.starts_with("mysql://") || url.starts_with("mariadb://") => Dialect::MySql,
+        None if url.starts_with("postgres://") || url.starts_with("postgresql://") => Dialect::Postgres,
+        None => configured,
+    }
 }
 
 pub fn run(args: &DriftArgs) -> ExitCode {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let (framework, migrations) = match load(&dir, args.config.as_deref()) {
+    let (framework, migrations, configured) = match load(&dir, args.config.as_deref()) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {}", redact_text(&e));
             return ExitCode::from(2);
         }
     };
-    let opts =
-        drift::Options { database_url: args.database_url.clone(), framework, migrations, schema: !args.skip_schema };
+    let dialect = dialect(args.dialect, &args.database_url, configured);
+    // mysql_async reads `mysql://` URLs only.
+    let database_url = match args.database_url.strip_prefix("mariadb://") {
+        Some(rest) if dialect == Dialect::MySql => format!("mysql://{rest}"),
+        _ => args.database_url.clone(),
+    };
+    let opts = drift::Options { database_url, dialect, framework, migrations, schema: !args.skip_schema };
     match drift::run(&opts) {
         Ok(report) => {
             match args.format {

@@ -416,3 +416,158 @@ fn prisma_and_atlas_checksums() {
     let msg = v["changed"][0]["message"].as_str().expect("message");
     assert!(msg.contains(&format!("recorded {}", hashes[0])), "{msg}");
 }
+
+/// `sluice drift --dialect mysql` against a MariaDB server the test starts (the live database),
+/// the schema replayed on a second, throwaway MariaDB server: a Flyway history whose checksums
+/// match, a pending migration, a hand-added column and index, a dropped foreign key, an edited
+/// applied migration; then goose and golang-migrate histories. Skipped without MariaDB server
+/// binaries.
+#[test]
+fn mariadb_history_and_schema_drift() {
+    use sluice_runner::mysql_server::{MariaDbBinaries, MariaDbServer};
+    let Ok(bin) = MariaDbBinaries::find() else {
+        eprintln!("skipped: no MariaDB server binaries");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let server = rt.block_on(MariaDbServer::start(&bin)).expect("server");
+    let query = |sql: &str| -> String {
+        let o = Command::new("mariadb")
+            .arg(format!("--socket={}", server.socket_path().display()))
+            .args(["-uroot", "-N", "-B", "-e", sql])
+            .output()
+            .expect("run the mariadb client");
+        assert!(o.status.success(), "{sql}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    let v1: &[u8] =
+        b"CREATE TABLE users (\r\n  id BIGINT AUTO_INCREMENT PRIMARY KEY,\r\n  email VARCHAR(200) NOT NULL\r\n);\r\n";
+    let v2: &[u8] = b"CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL,\n  \
+        status ENUM('new','paid') NOT NULL DEFAULT 'new',\n  \
+        CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id));\n\
+        CREATE UNIQUE INDEX users_email ON users (email);\n";
+    let v3: &[u8] = b"ALTER TABLE users ADD COLUMN name VARCHAR(100) NULL;\n";
+    let dir = project(&[("db/V1__users.sql", v1), ("db/V2__orders.sql", v2), ("db/V3__name.sql", v3)]);
+    let text = |b: &[u8]| std::str::from_utf8(b).expect("utf8").to_string();
+    query(&format!(
+        "CREATE DATABASE app; USE app; {} {}
+         CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50),
+           description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL,
+           checksum INT, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+           execution_time INT NOT NULL, success TINYINT(1) NOT NULL, KEY flyway_schema_history_s_idx (success));
+         INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum,
+           installed_by, execution_time, success) VALUES
+           (1, '1', 'users', 'SQL', 'V1__users.sql', {}, 'root', 1, 1),
+           (2, '2', 'orders', 'SQL', 'V2__orders.sql', {}, 'root', 1, 1);",
+        text(v1),
+        text(v2),
+        drift_checksum::flyway(v1),
+        drift_checksum::flyway(v2)
+    ));
+    let url = format!("mysql://root@localhost/app?socket={}", server.socket_path().display());
+
+    // Clean: the history matches, V3 is pending, the replayed schema is the live one.
+    let o = drift(dir.path(), &["db", "--dialect", "mysql", "--database-url", &url, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["framework"], "flyway");
+    assert_eq!(v["history_table"], "app.flyway_schema_history");
+    assert_eq!(v["applied"], 2);
+    assert_eq!(versions(&v, "pending"), ["3"]);
+    assert_eq!(v["schema"]["replayed"], 2);
+    assert!(v["schema"]["replay_server"].as_str().is_some_and(|s| s.starts_with("MariaDB ")), "{v}");
+    assert_eq!(v["schema"]["differences"], serde_json::json!([]), "{v}");
+
+    // Hand-applied changes: a column and an index added, a foreign key dropped. The URL's
+    // scheme alone selects MySQL.
+    query(
+        "USE app; ALTER TABLE users ADD COLUMN hotfix INT NOT NULL DEFAULT 0; \
+         CREATE INDEX orders_status ON orders (status); ALTER TABLE orders DROP FOREIGN KEY orders_user_fk",
+    );
+    let o = drift(dir.path(), &["db", "--database-url", &url, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let diffs: Vec<(String, String)> = v["schema"]["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| {
+            (d["side"].as_str().unwrap_or_default().to_string(), d["object"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    assert!(
+        diffs.contains(&("live-only".into(), "column users.hotfix int(11) NOT NULL DEFAULT 0".into())),
+        "{diffs:?}"
+    );
+    assert!(diffs.contains(&("live-only".into(), "index orders.orders_status BTREE (status)".into())), "{diffs:?}");
+    assert!(
+        diffs.contains(&(
+            "migrations-only".into(),
+            "foreign key orders.orders_user_fk (user_id) REFERENCES users (id) ON UPDATE RESTRICT ON DELETE RESTRICT"
+                .into()
+        )),
+        "{diffs:?}"
+    );
+    assert_eq!(diffs.len(), 3, "{diffs:?}");
+    let human = stdout(&drift(dir.path(), &["db", "--database-url", &url]));
+    assert!(human.contains("only in the database: column users.hotfix int(11) NOT NULL DEFAULT 0"), "{human}");
+    assert!(human.contains("drift detected"), "{human}");
+    query(
+        "USE app; ALTER TABLE users DROP COLUMN hotfix; DROP INDEX orders_status ON orders; \
+         ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+    );
+    let o = drift(dir.path(), &["db", "--database-url", &url, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "restored: {}\n{}", stdout(&o), stderr(&o));
+
+    // An applied migration edited (a line-ending change is not an edit for Flyway).
+    std::fs::write(dir.path().join("db/V1__users.sql"), text(v1).replace("\r\n", "\n")).expect("lf");
+    std::fs::write(dir.path().join("db/V2__orders.sql"), [v2, b"-- reviewed\n"].concat()).expect("edit");
+    let o = drift(dir.path(), &["db", "--database-url", &url, "--format", "json", "--skip-schema"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(versions(&v, "changed"), ["2"]);
+    assert_eq!(v["schema"], Value::Null);
+
+    // goose and golang-migrate histories in other databases of the same server.
+    let goose = project(&[
+        ("m/00001_a.sql", b"-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"),
+        ("m/00002_b.sql", b"-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n"),
+    ]);
+    query(
+        "CREATE DATABASE g; USE g; CREATE TABLE a (id int);
+         CREATE TABLE goose_db_version (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, version_id BIGINT NOT NULL,
+           is_applied TINYINT(1) NOT NULL, tstamp TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (2, 0), (9, 1);",
+    );
+    let gurl = format!("mysql://root@localhost/g?socket={}", server.socket_path().display());
+    let o = drift(goose.path(), &["m", "--database-url", &gurl, "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(v["framework"], "goose", "{v}");
+    assert_eq!(versions(&v, "pending"), ["00002"]);
+    assert_eq!(versions(&v, "missing"), ["9"]);
+    assert_eq!(v["schema"]["differences"], serde_json::json!([]), "{v}");
+    assert_eq!(o.status.code(), Some(1));
+    let gm = project(&[
+        ("m/000001_a.up.sql", b"CREATE TABLE a (id int);\n"),
+        ("m/000001_a.down.sql", b"DROP TABLE a;\n"),
+        ("m/000002_b.up.sql", b"CREATE TABLE b (id int);\n"),
+        ("m/000002_b.down.sql", b"DROP TABLE b;\n"),
+    ]);
+    query(
+        "CREATE DATABASE gm; USE gm; CREATE TABLE a (id int);
+         CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty TINYINT(1) NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, 1);",
+    );
+    let gmurl = format!("mariadb://root@localhost/gm?socket={}", server.socket_path().display());
+    let o = drift(gm.path(), &["m", "--database-url", &gmurl, "--format", "json", "--skip-schema"]);
+    let v = json(&o);
+    assert_eq!(v["framework"], "golang-migrate", "{v}");
+    assert_eq!(versions(&v, "failed"), ["1"]);
+    assert_eq!(versions(&v, "pending"), ["000002"]);
+    assert_eq!(o.status.code(), Some(1));
+    // A wrong password: exit 2, redacted.
+    let bad = format!("mysql://root:s3cret@localhost/app?socket={}", server.socket_path().display());
+    let o = drift(dir.path(), &["db", "--database-url", &bad]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("s3cret") && !stdout(&o).contains("s3cret"), "{}", stderr(&o));
+}

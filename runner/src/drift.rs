@@ -44,7 +44,11 @@ pub struct LocalMigration {
 /// What to compare.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// `postgres://...` (or a key=value string) for PostgreSQL, `mysql://...` for MySQL/MariaDB.
     pub database_url: String,
+    /// The server's dialect: PostgreSQL, or MySQL/MariaDB (read over `mysql_async`, schema
+    /// replayed on a throwaway MariaDB server).
+    pub dialect: sluice_core::Dialect,
     pub framework: Framework,
     pub migrations: Vec<LocalMigration>,
     /// Compare the live schema with the replayed migrations (needs PostgreSQL server binaries).
@@ -144,6 +148,17 @@ pub fn version_key(framework: Framework, v: &str) -> String {
     }
 }
 
+/// The history table of `framework`, or the error saying it has none.
+pub(crate) fn history_table_or_error(framework: Framework) -> Result<(Option<&'static str>, &'static str)> {
+    history_table(framework).ok_or_else(|| {
+        Error::Input(format!(
+            "no history table to read: the migration tool of this directory is `{}`; set `framework` in \
+             sluice.toml (flyway, sqlx, golang-migrate, dbmate, goose, diesel, prisma, atlas)",
+            framework.name()
+        ))
+    })
+}
+
 /// Orders version keys as the tool orders them: Prisma by migration name as text, the others
 /// numerically part by part (Flyway, golang-migrate, goose).
 fn version_cmp(framework: Framework, a: &str, b: &str) -> std::cmp::Ordering {
@@ -172,7 +187,7 @@ struct AppliedRow {
 
 /// The history as read: applied versions in order, failures, and tool specifics.
 #[derive(Default)]
-struct History {
+pub(crate) struct History {
     applied: Vec<AppliedRow>,
     failed: Vec<Item>,
     /// Flyway: the baseline version; local versions up to it are not pending.
@@ -193,28 +208,94 @@ async fn find_table(c: &Client, schema: Option<&str>, table: &str) -> Result<Opt
     Ok(rows.first().map(|r| (r.get(0), r.get(1))))
 }
 
-async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Result<History> {
-    let q = |sql: String| async move {
-        c.query(sql.as_str(), &[]).await.map_err(|e| Error::db(format!("reading {qualified}"), &e))
+/// How a history column is read as text.
+#[derive(Clone, Copy)]
+pub(crate) enum Col {
+    /// An expression, cast to text.
+    Text(&'static str),
+    /// A binary column, as lower-case hexadecimal.
+    Hex(&'static str),
+}
+
+/// The SQL dialect of the database holding the history table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sql {
+    Postgres,
+    MySql,
+}
+
+/// The query reading `framework`'s history from `qualified`, every column as text (booleans as
+/// `true`/`false` on PostgreSQL, `1`/`0` on MySQL).
+pub(crate) fn history_query(framework: Framework, qualified: &str, sql: Sql) -> String {
+    use Col::{Hex, Text};
+    let (cols, order): (&[Col], &str) = match framework {
+        Framework::Flyway => {
+            (&[Text("version"), Text("description"), Text("type"), Text("checksum"), Text("success")], "installed_rank")
+        }
+        Framework::Sqlx => (&[Text("version"), Text("description"), Text("success"), Hex("checksum")], "version"),
+        Framework::GolangMigrate => (&[Text("version"), Text("dirty")], "version"),
+        Framework::Dbmate | Framework::Diesel => (&[Text("version")], "version"),
+        Framework::Goose => (&[Text("version_id"), Text("is_applied")], "id"),
+        Framework::Atlas => (
+            &[Text("version"), Text("description"), Text("applied"), Text("total"), Text("error"), Text("hash")],
+            "version",
+        ),
+        Framework::Prisma => (
+            &[
+                Text("migration_name"),
+                Text("checksum"),
+                Text("finished_at IS NOT NULL"),
+                Text("rolled_back_at IS NOT NULL"),
+                Text("logs"),
+            ],
+            "started_at, migration_name",
+        ),
+        Framework::Plain => (&[], ""),
     };
+    let list: Vec<String> = cols
+        .iter()
+        .map(|c| match (c, sql) {
+            (Text(e), Sql::Postgres) => format!("({e})::text"),
+            (Hex(e), Sql::Postgres) => format!("encode({e}, 'hex')"),
+            (Text(e), Sql::MySql) => format!("CAST(({e}) AS CHAR)"),
+            (Hex(e), Sql::MySql) => format!("LOWER(HEX({e}))"),
+        })
+        .collect();
+    format!("SELECT {} FROM {qualified} ORDER BY {order}", list.join(", "))
+}
+
+async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Result<History> {
+    let rows = c
+        .query(history_query(framework, qualified, Sql::Postgres).as_str(), &[])
+        .await
+        .map_err(|e| Error::db(format!("reading {qualified}"), &e))?;
+    let rows: Vec<Vec<Option<String>>> =
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect();
+    Ok(history_from_rows(framework, &rows))
+}
+
+fn truthy(v: Option<&str>) -> bool {
+    matches!(v, Some("true" | "t" | "1"))
+}
+
+/// The history from the rows of [`history_query`].
+pub(crate) fn history_from_rows(framework: Framework, rows: &[Vec<Option<String>>]) -> History {
     let mut h = History::default();
     let key = |v: &str| version_key(framework, v);
+    let col = |r: &[Option<String>], i: usize| r.get(i).cloned().flatten();
+    let text = |r: &[Option<String>], i: usize| col(r, i).unwrap_or_default();
+    let flag = |r: &[Option<String>], i: usize| truthy(r.get(i).and_then(|v| v.as_deref()));
     match framework {
         Framework::Flyway => {
-            let rows = q(format!(
-                "SELECT version, description, type, checksum, success FROM {qualified} ORDER BY installed_rank"
-            ))
-            .await?;
             let mut applied: Vec<AppliedRow> = Vec::new();
-            for r in &rows {
-                let version: Option<String> = r.get(0);
-                let description: String = r.get::<_, Option<String>>(1).unwrap_or_default();
-                let kind: String = r.get::<_, Option<String>>(2).unwrap_or_default();
-                let checksum: Option<i32> = r.get(3);
-                let success: bool = r.get(4);
-                let Some(version) = version else {
+            for r in rows {
+                let description = text(r, 1);
+                let kind = text(r, 2);
+                let checksum = col(r, 3);
+                let success = flag(r, 4);
+                let Some(version) = col(r, 0) else {
                     if success {
-                        h.repeatables.insert(description, checksum.map(|c| c.to_string()));
+                        h.repeatables.insert(description, checksum);
                     } else {
                         h.failed.push(Item {
                             version: String::new(),
@@ -241,27 +322,16 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
                         path: None,
                         message: "failed (success = false); run `flyway repair` after fixing it".into(),
                     }),
-                    _ => {
-                        applied.push(AppliedRow { version: k, description, checksum: checksum.map(|c| c.to_string()) })
-                    }
+                    _ => applied.push(AppliedRow { version: k, description, checksum }),
                 }
             }
             h.applied = applied;
         }
         Framework::Sqlx => {
-            let rows =
-                q(format!("SELECT version, description, success, checksum FROM {qualified} ORDER BY version")).await?;
-            for r in &rows {
-                let version = r.get::<_, i64>(0).to_string();
-                let description: String = r.get(1);
-                let success: bool = r.get(2);
-                let checksum: Vec<u8> = r.get(3);
-                if success {
-                    h.applied.push(AppliedRow {
-                        version: key(&version),
-                        description,
-                        checksum: Some(drift_checksum::hex(&checksum)),
-                    });
+            for r in rows {
+                let (version, description) = (text(r, 0), text(r, 1));
+                if flag(r, 2) {
+                    h.applied.push(AppliedRow { version: key(&version), description, checksum: col(r, 3) });
                 } else {
                     h.failed.push(Item {
                         version,
@@ -273,11 +343,10 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
             }
         }
         Framework::GolangMigrate => {
-            let rows = q(format!("SELECT version::text, dirty FROM {qualified}")).await?;
             h.current_only = true;
-            for r in &rows {
-                let version: String = r.get(0);
-                if r.get::<_, bool>(1) {
+            for r in rows {
+                let version = text(r, 0);
+                if flag(r, 1) {
                     h.failed.push(Item {
                         version: version.clone(),
                         description: String::new(),
@@ -289,18 +358,16 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
             }
         }
         Framework::Dbmate | Framework::Diesel => {
-            let rows = q(format!("SELECT version::text FROM {qualified} ORDER BY version")).await?;
-            h.applied = rows
-                .iter()
-                .map(|r| AppliedRow { version: key(&r.get::<_, String>(0)), ..AppliedRow::default() })
-                .collect();
+            h.applied =
+                rows.iter().map(|r| AppliedRow { version: key(&text(r, 0)), ..AppliedRow::default() }).collect();
         }
         Framework::Goose => {
-            let rows = q(format!("SELECT version_id, is_applied FROM {qualified} ORDER BY id")).await?;
             // The latest row of a version says whether it is applied; version 0 is goose's own.
             let mut state: BTreeMap<i64, bool> = BTreeMap::new();
-            for r in &rows {
-                state.insert(r.get(0), r.get(1));
+            for r in rows {
+                if let Ok(v) = text(r, 0).parse::<i64>() {
+                    state.insert(v, flag(r, 1));
+                }
             }
             h.applied = state
                 .into_iter()
@@ -309,15 +376,11 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
                 .collect();
         }
         Framework::Atlas => {
-            let rows = q(format!(
-                "SELECT version, description, applied::bigint, total::bigint, error, hash FROM {qualified} ORDER BY version"
-            ))
-            .await?;
-            for r in &rows {
-                let version: String = r.get(0);
-                let description: String = r.get(1);
-                let (applied, total): (i64, i64) = (r.get(2), r.get(3));
-                let error: Option<String> = r.get(4);
+            for r in rows {
+                let (version, description) = (text(r, 0), text(r, 1));
+                let num = |i: usize| text(r, i).parse::<i64>().unwrap_or(0);
+                let (applied, total) = (num(2), num(3));
+                let error = col(r, 4);
                 if applied < total || error.as_deref().is_some_and(|e| !e.is_empty()) {
                     h.failed.push(Item {
                         version,
@@ -329,32 +392,22 @@ async fn read_history(c: &Client, framework: Framework, qualified: &str) -> Resu
                         ),
                     });
                 } else {
-                    let hash: Option<String> = r.get(5);
                     h.applied.push(AppliedRow {
                         version: key(&version),
                         description,
-                        checksum: hash.filter(|h| !h.is_empty()),
+                        checksum: col(r, 5).filter(|h| !h.is_empty()),
                     });
                 }
             }
         }
         Framework::Prisma => {
-            let rows = q(format!(
-                "SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, logs \
-                 FROM {qualified} ORDER BY started_at, migration_name"
-            ))
-            .await?;
-            for r in &rows {
-                let name: String = r.get(0);
-                let checksum: String = r.get(1);
-                let (finished, rolled_back): (bool, bool) = (r.get(2), r.get(3));
-                let logs: Option<String> = r.get(4);
-                prisma_row(&mut h, name, checksum, finished, rolled_back, logs);
+            for r in rows {
+                prisma_row(&mut h, text(r, 0), text(r, 1), flag(r, 2), flag(r, 3), col(r, 4));
             }
         }
         Framework::Plain => {}
     }
-    Ok(h)
+    h
 }
 
 /// One row of `_prisma_migrations`: finished and not rolled back is applied (the latest row of a
@@ -445,7 +498,11 @@ fn read_file(m: &LocalMigration) -> Result<Vec<u8>> {
 
 /// Compares the history with the directory. Returns the report's history parts and the local
 /// migrations that count as applied (for the replay), in apply order.
-fn compare(framework: Framework, h: &History, local: &[LocalMigration]) -> Result<(Report, Vec<LocalMigration>)> {
+pub(crate) fn compare(
+    framework: Framework,
+    h: &History,
+    local: &[LocalMigration],
+) -> Result<(Report, Vec<LocalMigration>)> {
     let key = |v: &str| version_key(framework, v);
     let checksums = LocalChecksums::new(framework, local)?;
     let mut report = Report {
@@ -662,18 +719,21 @@ pub fn run(opts: &Options) -> Result<Report> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the async runtime", e))?;
-    rt.block_on(run_async(opts))
+    let mut report = if opts.dialect == sluice_core::Dialect::MySql {
+        rt.block_on(crate::drift_mysql::run(opts))?
+    } else {
+        rt.block_on(run_async(opts))?
+    };
+    report.drift = !report.changed.is_empty()
+        || !report.missing.is_empty()
+        || !report.failed.is_empty()
+        || report.schema.as_ref().is_some_and(|s| !s.differences.is_empty());
+    Ok(report)
 }
 
 async fn run_async(opts: &Options) -> Result<Report> {
     let shown = redact_url(&opts.database_url);
-    let Some((schema, table)) = history_table(opts.framework) else {
-        return Err(Error::Input(format!(
-            "no history table to read: the migration tool of this directory is `{}`; set `framework` in \
-             sluice.toml (flyway, sqlx, golang-migrate, dbmate, goose, diesel, prisma, atlas)",
-            opts.framework.name()
-        )));
-    };
+    let (schema, table) = history_table_or_error(opts.framework)?;
     let cfg: Config = opts.database_url.parse().map_err(|e| Error::Input(format!("--database-url {shown}: {e}")))?;
     let live = catalog::connect(&cfg, &shown).await?;
     let Some((hschema, htable)) = find_table(&live, schema, table).await? else {
@@ -717,10 +777,6 @@ async fn run_async(opts: &Options) -> Result<Report> {
             .collect();
         report.schema = Some(SchemaDrift { replayed: applied_local.len(), replay_server, differences });
     }
-    report.drift = !report.changed.is_empty()
-        || !report.missing.is_empty()
-        || !report.failed.is_empty()
-        || report.schema.as_ref().is_some_and(|s| !s.differences.is_empty());
     Ok(report)
 }
 

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod drift;
 pub mod drift_checksum;
+pub mod drift_mysql;
 pub mod error;
 pub mod exec;
 pub mod mysql;
