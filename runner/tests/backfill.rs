@@ -185,7 +185,21 @@ fn composite_keys_where_and_refusals() {
     assert!(e.contains("has no column"), "{e}");
     let e = refused(Options { replica_url: Some(url.clone()), max_lag_seconds: Some(1.0), ..opts.clone() });
     assert!(e.contains("is not a standby"), "{e}");
-    let e = refused(Options { batch: 0, ..opts });
+    let e = refused(Options { batch: 0, ..opts.clone() });
     assert!(e.contains("--batch"), "{e}");
+    // A row locked by another session: the batch hits its lock timeout, is rolled back and tried
+    // again until the lock is gone.
+    let locker = rt.block_on(sluice_runner::catalog::connect(&cluster.config("postgres"), "locker")).expect("c");
+    rt.block_on(locker.batch_execute("BEGIN; SELECT * FROM app.\"Pairs\" WHERE a = 6 LIMIT 1 FOR UPDATE"))
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let o = Options { set: vec!["v = -1".into()], where_clause: None, lock_timeout_ms: 100, ..opts };
+    let handle = std::thread::spawn(move || backfill::run(&o, None));
+    std::thread::sleep(Duration::from_millis(700));
+    rt.block_on(locker.batch_execute("COMMIT")).expect("unlock");
+    let out = handle.join().expect("thread").expect("backfill");
+    assert!(out.lock_retries >= 1, "{out:?}");
+    assert_eq!(out.rows_updated, 10_000);
+    assert!(started.elapsed() >= Duration::from_millis(700));
     drop(cluster);
 }
