@@ -186,3 +186,21 @@ pub fn human(r: &Report) -> String {
     out.push_str(if r.drift { "drift detected\n" } else { "no drift\n" });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialect_comes_from_the_flag_then_the_url_then_the_configuration() {
+        let my = "mysql://root@localhost/app?socket=/tmp/s";
+        assert_eq!(dialect(None, my, Dialect::Postgres), Dialect::MySql);
+        assert_eq!(dialect(None, "mariadb://root@db/app", Dialect::Postgres), Dialect::MySql);
+        assert_eq!(dialect(None, "postgres://app@db/app", Dialect::MySql), Dialect::Postgres);
+        assert_eq!(dialect(Some(DialectArg::Postgres), my, Dialect::MySql), Dialect::Postgres);
+        // A key=value string names no dialect: the configuration decides.
+        assert_eq!(dialect(None, "host=/tmp dbname=app", Dialect::MySql), Dialect::MySql);
+        assert_eq!(dialect(None, "host=/tmp dbname=app", Dialect::Postgres), Dialect::Postgres);
+        assert_eq!(dialect(Some(DialectArg::Mysql), "host=/tmp", Dialect::Postgres), Dialect::MySql);
+    }
+}

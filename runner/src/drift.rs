@@ -78,7 +78,7 @@ pub struct SchemaDifference {
 pub struct SchemaDrift {
     /// How many local migrations were replayed.
     pub replayed: usize,
-    /// The server the replay ran on (`PostgreSQL 16.4`).
+    /// The server the replay ran on (`PostgreSQL 16.4`, `MariaDB 10.11.6`).
     pub replay_server: String,
     pub differences: Vec<SchemaDifference>,
 }
