@@ -83,7 +83,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	for t in lint_postgres lint_mysql config suppression; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-# Builds the VS Code extension and packages it as editors/vscode/sluice-*.vsix (needs npm).
+# Builds the VS Code extension and packages it as editors/vscode/sluice.vsix (needs npm).
 vscode:
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 18+ first"; exit 1; }
 	cd editors/vscode && npm ci && npm run build && npm run package
