@@ -4,19 +4,26 @@
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]
 #
 # TARGET is lint_postgres, lint_mysql, config or suppression. The corpus that libFuzzer grows
-# lives in fuzz/corpus/TARGET; seeds are copied into fuzz/corpus/TARGET-seeds from fuzz/seeds/,
+# lives in WORK/corpus/TARGET; seeds are copied into WORK/corpus/TARGET-seeds from fuzz/seeds/,
 # fixtures/ and, when present, ../shared/corpus/ (never committed). Crashing inputs land in
-# fuzz/artifacts/TARGET/. Needs a nightly toolchain and cargo-fuzz.
+# WORK/artifacts/TARGET/. WORK is $FUZZ_WORK_DIR, by default fuzz/. Needs a nightly toolchain
+# and cargo-fuzz.
+#
+# FUZZ_SANITIZER (default none: the Rust code denies `unsafe` outside the libpg_query binding,
+# and cargo-fuzz does not instrument libpg_query's C code) and FUZZ_TARGET_DIR (default
+# fuzz/target) are passed to cargo fuzz.
 set -eu
 target=${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}
 seconds=${2:-60}
 [ $# -ge 2 ] && shift 2 || shift $#
 cd "$(dirname "$0")"
 root=..
+work=${FUZZ_WORK_DIR:-.}
 shared=${SLUICE_SHARED_CORPUS:-$root/../shared/corpus}
-seeds=corpus/$target-seeds
+corpus=$work/corpus/$target
+seeds=$work/corpus/$target-seeds
 rm -rf "$seeds"
-mkdir -p "corpus/$target" "$seeds"
+mkdir -p "$corpus" "$seeds" "$work/artifacts/$target"
 
 # copy DIR PATTERN: every file named PATTERN under DIR, flattened into the seed directory.
 copy() {
@@ -45,5 +52,6 @@ case $target in
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 echo "$target: $(ls "$seeds" | wc -l) seed files, ${seconds}s"
-exec cargo +nightly fuzz run "$target" "corpus/$target" "$seeds" -- \
-    -dict=sql.dict -max_len=65536 -max_total_time="$seconds" -print_final_stats=1 "$@"
+exec cargo +nightly fuzz run --sanitizer "${FUZZ_SANITIZER:-none}" ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} \
+    "$target" "$corpus" "$seeds" -- \
+    -artifact_prefix="$work/artifacts/$target/" -dict=sql.dict -max_len=65536 -max_total_time="$seconds" -print_final_stats=1 "$@"

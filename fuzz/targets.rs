@@ -5,6 +5,8 @@
 //! invariants: no panic anywhere in decoding, lexing, splitting, parsing, lowering, rules, fixes,
 //! rendering or configuration loading, and every reported span lies inside the text on character
 //! boundaries.
+// Each fuzz binary uses one of these functions.
+#![allow(dead_code)]
 
 use sluice_core::lexer::tokenize;
 use sluice_core::{ColumnUnit, Diagnostic, Dialect, LineIndex, Settings, Span};
