@@ -25,7 +25,7 @@ pub use context::{FileContext, History, Settings, StatementContext};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use line_index::{ColumnUnit, LineCol, LineIndex};
 pub use parse::{
-    parse_file, parse_file_cached, Native, ParseCache, ParsedFile, Statement, StatementStatus, SyntaxError,
+    parse_file, parse_file_cached, ParseCache, ParsedFile, Statement, StatementStatus, SyntaxError,
     RECOMMENDED_STACK_SIZE,
 };
 pub use source::{InvalidUtf8, SourceText};

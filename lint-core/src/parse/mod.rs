@@ -22,15 +22,6 @@ use crate::Dialect;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-/// The dialect-native syntax tree of a statement, for dialect-only rules. PostgreSQL node
-/// locations are relative to the statement's own text (see [`Statement::span`]).
-#[derive(Clone, Debug)]
-pub enum Native {
-    Postgres(Arc<pg_query::protobuf::Node>),
-    MySql(Arc<sqlparser::ast::Statement>),
-    None,
-}
-
 /// One raw PostgreSQL statement of a parse: node, location and length relative to the text, and
 /// the `DO` blocks or function bodies it embeds (spans relative to the text).
 struct PgRaw {
@@ -61,14 +52,6 @@ impl ParseCache {
         Self::default()
     }
 
-    fn pg(&mut self, sql: &str) -> PgParsed {
-        cached(&mut self.pg, &mut self.used_pg, &mut self.misses, sql, pg_parse_raw)
-    }
-
-    fn mysql(&mut self, sql: &str) -> MySqlParsed {
-        cached(&mut self.mysql, &mut self.used_mysql, &mut self.misses, sql, mysql_parse_raw)
-    }
-
     fn start(&mut self) {
         self.misses = 0;
         self.used_pg.clear();
@@ -79,6 +62,29 @@ impl ParseCache {
         let (used_pg, used_mysql) = (&self.used_pg, &self.used_mysql);
         self.pg.retain(|k, _| used_pg.contains(k));
         self.mysql.retain(|k, _| used_mysql.contains(k));
+    }
+}
+
+/// Where statement parses come from: a [`ParseCache`], or the parser itself for a one-off parse
+/// (nothing is kept, so each syntax tree is freed as soon as its statement is lowered).
+enum Parses<'c> {
+    Cached(&'c mut ParseCache),
+    Fresh,
+}
+
+impl Parses<'_> {
+    fn pg(&mut self, sql: &str) -> PgParsed {
+        match self {
+            Parses::Cached(c) => cached(&mut c.pg, &mut c.used_pg, &mut c.misses, sql, pg_parse_raw),
+            Parses::Fresh => pg_parse_raw(sql),
+        }
+    }
+
+    fn mysql(&mut self, sql: &str) -> MySqlParsed {
+        match self {
+            Parses::Cached(c) => cached(&mut c.mysql, &mut c.used_mysql, &mut c.misses, sql, mysql_parse_raw),
+            Parses::Fresh => mysql_parse_raw(sql),
+        }
     }
 }
 
@@ -122,6 +128,17 @@ fn pg_parse_raw(sql: &str) -> PgParsed {
     })
 }
 
+/// Parses `sql` (any number of statements) with the PostgreSQL server grammar and decodes
+/// libpg_query's protobuf tree, nothing else: the least any PostgreSQL analysis must do.
+pub fn parse_pg_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
+    pg_ffi::parse(sql)
+}
+
+/// Parses `sql` with `sqlparser`'s MySQL dialect, nothing else.
+pub fn parse_mysql_tree(sql: &str) -> Result<Vec<sqlparser::ast::Statement>, String> {
+    sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, sql).map_err(|e| e.to_string())
+}
+
 fn mysql_parse_raw(sql: &str) -> MySqlParsed {
     let dialect = sqlparser::dialect::MySqlDialect {};
     sqlparser::parser::Parser::parse_sql(&dialect, sql)
@@ -144,7 +161,7 @@ pub enum StatementStatus {
     /// does not prove the server would reject it) and nothing could be recovered from its tokens.
     SyntaxError(SyntaxError),
     /// MySQL only: `sqlparser` could not parse it, but its operations were recovered clause by
-    /// clause and from tokens (`ops` is filled; `native` is empty). Rules still check it.
+    /// clause and from tokens (`ops` is filled). Rules still check it.
     Recovered(SyntaxError),
     /// A psql meta-command (`\set ...`): not SQL, skipped.
     MetaCommand,
@@ -166,7 +183,6 @@ pub struct Statement {
     /// it did not parse. The operations of statements embedded in a `DO` block or function body
     /// follow the statement's own (see [`Statement::embedded`]).
     pub ops: Vec<Op>,
-    pub native: Native,
     /// The `DO` blocks and function bodies whose statements were lowered into `ops` (PostgreSQL),
     /// nested bodies after the body that holds them.
     pub embedded: Vec<Embedded>,
@@ -216,7 +232,7 @@ pub const RECOMMENDED_STACK_SIZE: usize = 16 << 20;
 
 /// Parses a whole file. Never fails: problems become [`StatementStatus::SyntaxError`]s.
 pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
-    parse_file_cached(text, dialect, &mut ParseCache::new())
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || parse_file_on_stack(text, dialect, &mut Parses::Fresh))
 }
 
 /// [`parse_file`], reusing the parses of statements whose text has not changed since the
@@ -225,11 +241,15 @@ pub fn parse_file_cached(text: &str, dialect: Dialect, cache: &mut ParseCache) -
     // Parse trees of deeply nested expressions are decoded and lowered recursively: make sure a
     // generous stack is available whatever thread calls us (one check per file; a thread with
     // [`RECOMMENDED_STACK_SIZE`] never needs a new segment).
-    stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || parse_file_on_stack(text, dialect, cache))
+    cache.start();
+    let parsed = stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || {
+        parse_file_on_stack(text, dialect, &mut Parses::Cached(cache))
+    });
+    cache.finish();
+    parsed
 }
 
-fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> ParsedFile {
-    cache.start();
+fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut Parses<'_>) -> ParsedFile {
     let tokens = tokenize(text, dialect);
     let pieces = split(text, &tokens, dialect);
     let mut statements = Vec::with_capacity(pieces.len());
@@ -241,7 +261,6 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> 
             terminator: piece.terminator,
             status: StatementStatus::Parsed,
             ops: Vec::new(),
-            native: Native::None,
             embedded: Vec::new(),
         };
         match piece.kind {
@@ -256,7 +275,6 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut ParseCache) -> 
             }
         }
     }
-    cache.finish();
     ParsedFile { dialect, text: text.to_string(), tokens, statements }
 }
 
@@ -282,7 +300,7 @@ fn parse_pg(
     text: &str,
     toks: &[Token],
     base: Statement,
-    cache: &mut ParseCache,
+    cache: &mut Parses<'_>,
     scratch: &mut String,
     out: &mut Vec<Statement>,
 ) {
@@ -318,7 +336,7 @@ fn parse_pg(
                 let mut ops = pg_lower::lower(inner, &cx);
                 let mut embedded = Vec::new();
                 plpgsql::lower(text, offset, bodies, &mut ops, &mut embedded, scratch);
-                out.push(Statement { span, ops, native: Native::Postgres(node.clone()), embedded, ..base.clone() });
+                out.push(Statement { span, ops, embedded, ..base.clone() });
             }
         }
     }
@@ -400,7 +418,7 @@ pub(crate) fn parse_mysql_bounded(sql: &str) -> Result<Vec<sqlparser::ast::State
     sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::MySqlDialect {}, sql).map_err(|e| e.to_string())
 }
 
-fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCache, out: &mut Vec<Statement>) {
+fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut Parses<'_>, out: &mut Vec<Statement>) {
     let sql = base.span.slice(text);
     let parsed = if mysql_expr_depth_bound(text, toks) > MAX_MYSQL_EXPR_DEPTH {
         Err(mysql_too_deep())
@@ -425,7 +443,7 @@ fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut ParseCac
             for st in stmts.iter() {
                 let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
                 let ops = mysql_lower::lower(st, &cx);
-                out.push(Statement { ops, native: Native::MySql(st.clone()), ..base.clone() });
+                out.push(Statement { ops, ..base.clone() });
             }
         }
     }
