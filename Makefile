@@ -69,8 +69,15 @@ test: test-deps
 fmt:
 	$(CARGO) fmt --all
 
+# `sluice lint` (release binary) over the PostgreSQL corpus at 1x, 4x and 16x, MySQL at 4x and a
+# 10,000-file migration directory, against the bare parser, plus the language server latency;
+# prints a table and appends it to BENCHMARKS.md (SLUICE_BENCH_APPEND=0 to skip). About five
+# minutes on two cores.
 bench: deps
-	$(CARGO) bench --locked -p sluice --bench lint
+	$(CARGO) build --locked --release -p sluice
+	mkdir -p $(or $(CARGO_TARGET_DIR),target)
+	$(CARGO) bench --locked -p sluice-lsp --bench lsp_latency | tee $(or $(CARGO_TARGET_DIR),target)/bench-lsp.txt
+	SLUICE_BENCH_LSP=$(abspath $(or $(CARGO_TARGET_DIR),target)/bench-lsp.txt) $(CARGO) bench --locked -p sluice --bench lint
 
 # didChange -> publishDiagnostics latency of the language server (2,000 statements, 200 edits).
 bench-lsp: deps
