@@ -77,7 +77,8 @@ fn whole_corpus_lints_without_crashing() {
 
 #[test]
 fn one_broken_statement_in_the_middle_is_reported_and_the_rest_is_linted() {
-    let pg = "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN b int;\nALTER TABLE a ADD COLUMN ;\nDROP TABLE users;\n";
+    let pg =
+        "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN b int;\nALTER TABLE a ADD COLUMN ;\nDROP TABLE users;\n";
     let my = "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN b int;\nALTER TABLE a FROB ;\nDROP TABLE users;\n";
     let dir = project(&[("pg/001.sql", pg.as_bytes()), ("my/001.sql", my.as_bytes())]);
     for (dialect, path, rule) in
