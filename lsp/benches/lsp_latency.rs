@@ -26,6 +26,18 @@ fn statement(i: usize) -> String {
     }
 }
 
+/// CPU time used so far by all threads of this process (client and server), from
+/// `/proc/self/task/*/schedstat` (Linux); `None` elsewhere. Unlike wall time, it does not grow
+/// when other processes compete for the cores.
+fn process_cpu() -> Option<Duration> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
@@ -49,6 +61,7 @@ async fn run() {
         started.elapsed().as_secs_f64() * 1e3
     );
 
+    let cpu_before = process_cpu();
     let mut latencies = Vec::with_capacity(EDITS);
     let mut edited = text.clone();
     let mut texts = Vec::with_capacity(EDITS);
@@ -74,6 +87,7 @@ async fn run() {
         latencies.push(t.elapsed());
         assert_eq!(diags.len(), first.len(), "a case change does not change the findings");
     }
+    let cpu = process_cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     latencies.sort();
     let mean = latencies.iter().sum::<Duration>() / latencies.len() as u32;
     println!(
@@ -83,6 +97,12 @@ async fn run() {
         latencies.last().unwrap().as_secs_f64() * 1e3,
         mean.as_secs_f64() * 1e3,
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "CPU per edit (client and server threads, independent of other load): mean {:.2} ms",
+            cpu.as_secs_f64() * 1e3 / EDITS as f64
+        );
+    }
     // The floor: parsing (with the cache) and linting the same edits in-process, no LSP, each
     // version reusing the analysis of the one before.
     let config = sluice_rules::LintConfig::default();
@@ -91,6 +111,45 @@ async fn run() {
     let mut previous =
         sluice_lsp::analysis::analyze(text.clone(), 1, Ok(config.clone()), &mut cache, &linter, None, None);
     let mut floor = Vec::new();
+    // Where the floor goes: parsing with the cache, the file context, the rules.
+    let (mut parse, mut context, mut full, mut rules) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut previous_parse = sluice_core::parse_file(&text, config.settings.dialect);
+    let mut previous_context = sluice_core::FileContext::analyze(&previous_parse, &config.settings);
+    let mut phase_cache = sluice_core::ParseCache::new();
+    let _ = sluice_core::parse_file_cached(&text, config.settings.dialect, &mut phase_cache);
+    for t in &texts {
+        let started = Instant::now();
+        let parsed = sluice_core::parse_file_cached(t, config.settings.dialect, &mut phase_cache);
+        parse.push(started.elapsed());
+        let started = Instant::now();
+        let alone = sluice_core::History { pending: true, ..Default::default() };
+        let fcx =
+            sluice_core::FileContext::reanalyze(&parsed, &config.settings, &alone, &previous_context, &previous_parse);
+        context.push(started.elapsed());
+        let started = Instant::now();
+        drop(sluice_core::FileContext::analyze(&parsed, &config.settings));
+        full.push(started.elapsed());
+        let started = Instant::now();
+        let d = sluice_rules::lint_in_context(&parsed, &fcx, &config);
+        rules.push(started.elapsed());
+        assert_eq!(d.len(), first.len());
+        (previous_parse, previous_context) = (parsed, fcx);
+    }
+    for v in [&mut parse, &mut context, &mut full, &mut rules] {
+        v.sort();
+    }
+    println!(
+        "floor by phase, p50 / p95: parse (cached) {:.2} / {:.2} ms, context {:.2} / {:.2} ms \
+         (a full analysis instead: {:.2} / {:.2} ms), rules {:.2} / {:.2} ms",
+        percentile(&parse, 0.50).as_secs_f64() * 1e3,
+        percentile(&parse, 0.95).as_secs_f64() * 1e3,
+        percentile(&context, 0.50).as_secs_f64() * 1e3,
+        percentile(&context, 0.95).as_secs_f64() * 1e3,
+        percentile(&full, 0.50).as_secs_f64() * 1e3,
+        percentile(&full, 0.95).as_secs_f64() * 1e3,
+        percentile(&rules, 0.50).as_secs_f64() * 1e3,
+        percentile(&rules, 0.95).as_secs_f64() * 1e3,
+    );
     for (n, t) in texts.into_iter().enumerate() {
         let started = Instant::now();
         let a = sluice_lsp::analysis::analyze(
