@@ -187,7 +187,7 @@ fn words(bytes: &[u8]) -> Vec<(usize, &[u8])> {
     out
 }
 
-/// Lower-case names of the tables `CREATE TABLE [IF NOT EXISTS] [schema.]name` creates.
+/// Lower-case names of the tables `CREATE TABLE [IF NOT EXISTS] [schema.]name (` creates.
 fn created_tables(files: &[&BaseFile]) -> HashSet<Vec<u8>> {
     let mut names = HashSet::new();
     for f in files {
@@ -204,9 +204,16 @@ fn created_tables(files: &[&BaseFile]) -> HashSet<Vec<u8>> {
             // `schema.name`: the table is the word after the dot.
             let after = f.bytes.get(at + name.len()..).unwrap_or(&[]);
             let dotted = after.iter().take_while(|b| matches!(b, b'"' | b'`')).count();
-            let name = if after.get(dotted) == Some(&b'.') { w.get(j + 1).map_or(name, |x| x.1) } else { name };
+            let (at, name) =
+                if after.get(dotted) == Some(&b'.') { w.get(j + 1).copied().unwrap_or((at, name)) } else { (at, name) };
+            // A column list must follow (`create table for ...` in a comment is no table).
+            let rest = f.bytes.get(at + name.len()..).unwrap_or(&[]);
+            let defines = rest.iter().find(|b| !matches!(b, b'"' | b'`' | b' ' | b'\t' | b'\r' | b'\n')) == Some(&b'(');
             let lower = name.to_ascii_lowercase();
-            if lower.len() >= 3 && !lower[0].is_ascii_digit() && !KEEP.iter().any(|k| k.as_bytes() == lower.as_slice())
+            if defines
+                && lower.len() >= 3
+                && !lower[0].is_ascii_digit()
+                && !KEEP.iter().any(|k| k.as_bytes() == lower.as_slice())
             {
                 names.insert(lower);
             }
