@@ -526,13 +526,14 @@ fn targets(rows: &[Row]) -> String {
     let worst = rows.iter().filter_map(|r| Some(r.m.cpu / r.floor?)).fold(0.0f64, f64::max);
     out.push(format!("CPU against the floor: at most {worst:.2}x (target 1.5x)."));
     let pg: Vec<&Row> =
-        rows.iter().filter(|r| r.corpus.starts_with("pg ") && r.floor.is_some() && r.threads > 1).collect();
-    if let (Some(first), Some(last)) = (pg.first(), pg.last()) {
+        rows.iter().filter(|r| r.corpus.starts_with("pg ") && r.floor.is_some() && r.threads == 1).collect();
+    if let Some((first, last)) = pg.first().zip(pg.last()).filter(|(f, l)| l.files > f.files) {
         let size = last.files as f64 / first.files as f64;
         out.push(format!(
-            "Corpus size: {} files take {:.1}x the wall time of {} ({size:.0}x the files).",
+            "Corpus size, one thread: {} files take {:.1}x the wall time and {:.1}x the CPU of {} ({size:.0}x the files).",
             last.files,
             last.m.wall / first.m.wall,
+            last.m.cpu / first.m.cpu,
             first.files
         ));
     }
