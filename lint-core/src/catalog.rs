@@ -140,7 +140,7 @@ impl Index {
 
 /// The replayed schema. Equality compares contents (two replays of the same operations are
 /// equal); it holds no source positions, since its objects come from many files.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Catalog {
     dialect: Dialect,
     tables: Tables,
@@ -161,7 +161,7 @@ type Key = Arc<str>;
 
 /// Tables by key, with the keys of each (lower-case) table name, so an unqualified name resolves
 /// without a scan.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 struct Tables {
     by_key: PMap<Key, Arc<Table>>,
     by_name: PMap<Key, PSet<Key>>,
@@ -210,7 +210,7 @@ impl Tables {
 }
 
 /// Indexes by key, with the keys of each table's indexes and of each (lower-case) index name.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 struct Indexes {
     by_key: PMap<Key, Arc<Index>>,
     by_table: PMap<Key, PSet<Key>>,
@@ -274,6 +274,23 @@ impl Indexes {
 
     fn is_empty(&self) -> bool {
         self.by_key.is_empty()
+    }
+}
+
+/// Same entries; maps sharing their root are equal without a look.
+fn same_entries<K: std::hash::Hash + Eq + Clone, V: PartialEq + Clone>(a: &PMap<K, V>, b: &PMap<K, V>) -> bool {
+    a.ptr_eq(b) || (a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v)))
+}
+
+impl PartialEq for Catalog {
+    fn eq(&self, other: &Catalog) -> bool {
+        // The secondary maps of tables and indexes are functions of their `by_key` maps.
+        self.dialect == other.dialect
+            && self.unnamed == other.unnamed
+            && same_entries(&self.tables.by_key, &other.tables.by_key)
+            && same_entries(&self.indexes.by_key, &other.indexes.by_key)
+            && same_entries(&self.enums, &other.enums)
+            && same_entries(&self.objects, &other.objects)
     }
 }
 

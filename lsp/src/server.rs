@@ -291,10 +291,10 @@ impl Inner {
             };
             let history = set.as_ref().map(|(i, h)| (h, *i));
             let a = analyze(text, key.version, config, &mut guard, &linter, history, previous.as_deref());
-            (a, guard, loaded)
+            (a, guard, loaded, previous)
         })
         .await;
-        let (analysis, guard, loaded) = match joined {
+        let (analysis, guard, loaded, previous) = match joined {
             Ok(r) => r,
             Err(e) => {
                 self.log(MessageType::ERROR, format!("{uri}: linting failed: {e}")).await;
@@ -331,6 +331,11 @@ impl Inner {
             self.client.publish_diagnostics(lsp_uri, diags, Some(key.version)).await;
         }
         drop(guard);
+        // The previous version's parse and findings are freed after publishing, off the
+        // async threads.
+        if previous.is_some() {
+            tokio::task::spawn_blocking(move || drop(previous));
+        }
         Some(analysis)
     }
 
