@@ -322,6 +322,11 @@ impl Catalog {
         self.tables.len()
     }
 
+    /// Every table, in no particular order.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> + '_ {
+        self.tables.by_key.values().map(|t| t.as_ref())
+    }
+
     fn default_schema(&self) -> &'static str {
         match self.dialect {
             Dialect::Postgres => "public",

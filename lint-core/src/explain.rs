@@ -10,11 +10,12 @@ use crate::pg_locks::{self, Target};
 use crate::Dialect;
 
 /// Lines describing `op` (without indentation), or `None` when it has no table-level effect.
-/// `schema` is the schema just before the statement (from the migration history): MySQL
+/// `schema` is the schema just before the statement (from the migration history): PostgreSQL
+/// locks name the tables of indexes and the other table of foreign keys it knows, and MySQL
 /// `MODIFY`/`CHANGE` are judged against the column's old definition when it is known.
 pub fn describe(op: &Op, settings: &Settings, ctx: &StatementContext, schema: Option<&Catalog>) -> Option<Vec<String>> {
     match settings.dialect {
-        Dialect::Postgres => describe_pg(op, settings, ctx.in_transaction),
+        Dialect::Postgres => describe_pg(op, settings, ctx.in_transaction, schema),
         Dialect::MySql => describe_mysql(op, settings, ctx.foreign_key_checks_off, schema),
     }
 }
@@ -27,8 +28,8 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn describe_pg(op: &Op, settings: &Settings, in_transaction: bool) -> Option<Vec<String>> {
-    let e = pg_locks::effect(op, settings.pg_version)?;
+fn describe_pg(op: &Op, settings: &Settings, in_transaction: bool, schema: Option<&Catalog>) -> Option<Vec<String>> {
+    let e = pg_locks::effect_in(op, settings.pg_version, schema)?;
     let mut out = Vec::new();
     if e.locks.is_empty() {
         out.push("lock: none on existing tables".to_string());
@@ -85,4 +86,41 @@ fn describe_mysql(
         format!("concurrent DML: {}", yes_no(ddl.concurrent_dml)),
         format!("reason: {}", ddl.reason),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Origin;
+    use crate::parse::parse_file;
+
+    /// The lines describing the last statement of `sql`, with the schema the others build.
+    fn explain_last(sql: &str) -> Vec<String> {
+        let f = parse_file(sql, Dialect::Postgres);
+        let (last, setup) = f.statements.split_last().expect("statements");
+        let mut catalog = Catalog::new(Dialect::Postgres);
+        for op in setup.iter().flat_map(|s| s.ops.iter()) {
+            catalog.apply(op, &Origin::default());
+        }
+        let settings = Settings { dialect: Dialect::Postgres, ..Settings::default() };
+        let op = last.ops.first().expect("one op");
+        describe(op, &settings, &StatementContext::default(), Some(&catalog)).expect("described")
+    }
+
+    #[test]
+    fn postgres_locks_name_the_tables_the_history_knows() {
+        let lines =
+            explain_last("CREATE TABLE t (id int, a int); CREATE INDEX t_a_idx ON t (a); REINDEX INDEX t_a_idx;");
+        assert!(lines.contains(&"lock: SHARE on table t (blocks writes)".to_string()), "{lines:?}");
+        let lines = explain_last("REINDEX INDEX t_a_idx;");
+        assert!(lines.contains(&"lock: SHARE on the table of index t_a_idx (blocks writes)".to_string()), "{lines:?}");
+        let lines = explain_last(
+            "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE t (id int, pid int REFERENCES p); \
+             ALTER TABLE t DROP CONSTRAINT t_pid_fkey;",
+        );
+        assert!(
+            lines.contains(&"lock: ACCESS EXCLUSIVE on referenced table p (blocks reads and writes)".to_string()),
+            "{lines:?}"
+        );
+    }
 }

@@ -32,12 +32,17 @@
 //! | INSERT/UPDATE/DELETE/MERGE, SELECT | ROW EXCLUSIVE, ACCESS SHARE | | |
 //!
 //! An `ALTER TABLE` with several subcommands takes the strongest lock of any of them.
+//!
+//! [`effect`] sees one statement; [`effect_in`] also reads the schema before it (the catalog) to
+//! name the table of an index and the other table of a foreign key.
 
 use crate::ir::{
     AlterAction, AlterActionKind, ColumnDef, ConstraintKind, DmlKind, GeneratedKind, ObjectKind, Op, QualifiedName,
     SetOptionKind, Volatility,
 };
 
+use crate::catalog::{Catalog, CatalogConstraintKind, Table as CatalogTable};
+use crate::span::Span;
 use crate::version::PgVersion;
 use std::fmt;
 
@@ -420,6 +425,124 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
         }
         Op::Transaction(_) | Op::Set { .. } | Op::DoBlock | Op::Other { .. } => return None,
     })
+}
+
+/// [`effect`] against the schema before the statement, when it is known: the tables of named
+/// indexes become concrete tables (`DROP INDEX` also locks the index's table with the index's
+/// mode), and foreign keys found in the catalog add their locks on the other table
+/// (`DROP CONSTRAINT`: ACCESS EXCLUSIVE on the referenced table; `VALIDATE CONSTRAINT`: ROW SHARE
+/// on it; `ALTER COLUMN TYPE` of a referenced key column: ACCESS EXCLUSIVE on each referencing
+/// table). Objects the catalog does not know keep the catalog-free answer.
+pub fn effect_in(op: &Op, version: PgVersion, catalog: Option<&Catalog>) -> Option<Effect> {
+    let mut e = effect(op, version)?;
+    if let Some(catalog) = catalog {
+        resolve(&mut e, op, catalog);
+    }
+    Some(e)
+}
+
+fn resolve(e: &mut Effect, op: &Op, catalog: &Catalog) {
+    let locks = std::mem::take(&mut e.locks);
+    for (target, mode) in locks {
+        let target = match target {
+            Target::IndexTable(n) => index_table(catalog, &n).map(Target::Table).unwrap_or(Target::IndexTable(n)),
+            t => t,
+        };
+        e.add_lock(target, mode);
+    }
+    match op {
+        Op::DropIndex { names, .. } => {
+            for n in names {
+                if let (Some(mode), Some(t)) = (e.lock_on(&Target::Index(n.clone())), index_table(catalog, n)) {
+                    e.add_lock(Target::Table(t), mode);
+                }
+            }
+        }
+        Op::AlterTable { name, actions, .. } => {
+            for a in actions {
+                match &a.kind {
+                    AlterActionKind::DropConstraint { name: c, .. } => {
+                        if let Some(target) = foreign_key_target(catalog, name, &c.name) {
+                            e.add_lock(Target::Referenced(target), Ael);
+                        }
+                    }
+                    AlterActionKind::ValidateConstraint { name: c } => {
+                        if let Some(target) = foreign_key_target(catalog, name, &c.name) {
+                            e.add_lock(Target::Referenced(target), LockMode::RowShare);
+                        }
+                    }
+                    AlterActionKind::AlterColumnType { column, .. } => {
+                        for t in referencing_tables(catalog, name, &column.name) {
+                            e.add_lock(Target::Table(t), Ael);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The name of a catalog table, as the history wrote it.
+fn table_name(t: &CatalogTable) -> QualifiedName {
+    QualifiedName { schema: t.schema.clone(), name: t.name.clone(), span: Span::default() }
+}
+
+/// The table the index `index` belongs to, when the catalog knows the index.
+fn index_table(catalog: &Catalog, index: &QualifiedName) -> Option<QualifiedName> {
+    let key = &catalog.index(index, None)?.table;
+    let (schema, name) = key.split_once('.')?;
+    let probe = QualifiedName { schema: Some(schema.to_string()), name: name.to_string(), span: Span::default() };
+    catalog.table(&probe).map(table_name)
+}
+
+/// The referenced table of the foreign key `constraint` on `table`, when the catalog knows it. A
+/// foreign key created without a name has the one PostgreSQL gives it (`<table>_<columns>_fkey`)
+/// when that fits in an identifier (63 bytes) untruncated.
+fn foreign_key_target(catalog: &Catalog, table: &QualifiedName, constraint: &str) -> Option<QualifiedName> {
+    let t = catalog.table(table)?;
+    t.constraints.iter().find_map(|c| match &c.kind {
+        CatalogConstraintKind::ForeignKey { target, .. } => {
+            let named = match &c.name {
+                Some(n) => n.eq_ignore_ascii_case(constraint),
+                None => {
+                    let generated = format!("{}_{}_fkey", t.name, c.columns.join("_"));
+                    generated.len() <= 63 && generated.eq_ignore_ascii_case(constraint)
+                }
+            };
+            named.then(|| catalog.table(target).map(table_name).unwrap_or_else(|| target.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// The tables with a foreign key referencing `column` of `table` (by its column list, or through
+/// the primary key when the foreign key names no columns).
+fn referencing_tables(catalog: &Catalog, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    let Some(referenced) = catalog.table(table) else { return Vec::new() };
+    let primary_key: &[String] = referenced
+        .constraints
+        .iter()
+        .find(|c| c.kind == CatalogConstraintKind::PrimaryKey)
+        .map(|c| c.columns.as_slice())
+        .unwrap_or_default();
+    let mut out: Vec<QualifiedName> = catalog
+        .tables()
+        .filter(|t| {
+            t.constraints.iter().any(|c| match &c.kind {
+                CatalogConstraintKind::ForeignKey { target, target_columns } => {
+                    let columns = if target_columns.is_empty() { primary_key } else { target_columns.as_slice() };
+                    catalog.table(target).is_some_and(|r| std::ptr::eq(r, referenced))
+                        && columns.iter().any(|c| c.eq_ignore_ascii_case(column))
+                }
+                _ => false,
+            })
+        })
+        .map(table_name)
+        .collect();
+    out.sort_by_key(|q| q.display());
+    out
 }
 
 /// All subcommands of one `ALTER TABLE`: the strongest lock of any of them.
@@ -885,5 +1008,77 @@ mod tests {
         let e = e15("ALTER TABLE t VALIDATE CONSTRAINT c, DISABLE TRIGGER ALL");
         assert_eq!(e.strongest(), Some(Sre));
         assert_eq!(e.locks.len(), 1);
+    }
+
+    /// The effect of the last statement of `sql`, against the schema the statements before it build.
+    fn in_schema(sql: &str) -> Effect {
+        let f = parse_file(sql, Dialect::Postgres);
+        let (last, setup) = f.statements.split_last().expect("statements");
+        let mut catalog = Catalog::new(Dialect::Postgres);
+        for op in setup.iter().flat_map(|s| s.ops.iter()) {
+            catalog.apply(op, &crate::catalog::Origin::default());
+        }
+        let op = last.ops.first().expect("one op");
+        effect_in(op, pg(15), Some(&catalog)).expect("effect")
+    }
+
+    fn shown(e: &Effect) -> Vec<String> {
+        e.locks.iter().map(|(t, m)| format!("{m} on {}", t.describe())).collect()
+    }
+
+    const SCHEMA: &str = "CREATE TABLE p (id int PRIMARY KEY, code text UNIQUE);
+        CREATE TABLE t (id int PRIMARY KEY, a int, pid int, code text);
+        CREATE INDEX t_a_idx ON t (a);
+        ALTER TABLE t ADD CONSTRAINT t_pid_fk FOREIGN KEY (pid) REFERENCES p NOT VALID;
+        CREATE TABLE w (id int, code text REFERENCES p (code));
+        ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a > 0);\n";
+
+    #[test]
+    fn the_catalog_names_the_table_of_an_index() {
+        let e = in_schema(&format!("{SCHEMA} DROP INDEX t_a_idx;"));
+        assert_eq!(e.lock_on(&t("t")), Some(Ael));
+        assert_eq!(e.lock_on(&Target::Index(name("t_a_idx"))), Some(Ael));
+        let e = in_schema(&format!("{SCHEMA} DROP INDEX CONCURRENTLY t_a_idx;"));
+        assert_eq!(e.lock_on(&t("t")), Some(Sue));
+        let e = in_schema(&format!("{SCHEMA} REINDEX INDEX t_a_idx;"));
+        assert_eq!(e.lock_on(&t("t")), Some(LockMode::Share));
+        assert!(!e.locks.iter().any(|(t, _)| matches!(t, Target::IndexTable(_))));
+        // An index the history does not know keeps the catalog-free answer.
+        let e = in_schema(&format!("{SCHEMA} DROP INDEX other_idx;"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on index other_idx"]);
+        let e = in_schema(&format!("{SCHEMA} REINDEX INDEX other_idx;"));
+        assert_eq!(e.lock_on(&Target::IndexTable(name("other_idx"))), Some(LockMode::Share));
+    }
+
+    #[test]
+    fn the_catalog_tells_a_foreign_key_from_other_constraints() {
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE t DROP CONSTRAINT t_pid_fk;"));
+        assert_eq!(e.lock_on(&r("p")), Some(Ael));
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE t VALIDATE CONSTRAINT t_pid_fk;"));
+        assert_eq!(e.lock_on(&t("t")), Some(Sue));
+        assert_eq!(e.lock_on(&r("p")), Some(LockMode::RowShare));
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE w DROP CONSTRAINT w_code_fkey;"));
+        assert_eq!(e.lock_on(&r("p")), Some(Ael));
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE w DROP CONSTRAINT w_id_fkey;"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on table w"]);
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE t DROP CONSTRAINT t_a_check;"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on table t"]);
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE t VALIDATE CONSTRAINT t_a_check;"));
+        assert_eq!(shown(&e), ["SHARE UPDATE EXCLUSIVE on table t"]);
+    }
+
+    #[test]
+    fn the_catalog_names_the_tables_referencing_a_key() {
+        // t references p's primary key without naming columns; w references p.code.
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE p ALTER COLUMN id TYPE bigint;"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on table p", "ACCESS EXCLUSIVE on table t"]);
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE p ALTER COLUMN code TYPE varchar(20);"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on table p", "ACCESS EXCLUSIVE on table w"]);
+        let e = in_schema(&format!("{SCHEMA} ALTER TABLE t ALTER COLUMN a TYPE bigint;"));
+        assert_eq!(shown(&e), ["ACCESS EXCLUSIVE on table t"]);
+        // Without a catalog the answer is the catalog-free one.
+        let f = parse_file("DROP INDEX t_a_idx;", Dialect::Postgres);
+        let op = f.statements[0].ops.first().expect("one op");
+        assert_eq!(effect_in(op, pg(15), None), effect(op, pg(15)));
     }
 }
