@@ -94,64 +94,86 @@ fn server_user() -> Result<Option<(Uid, Gid)>> {
     }
 }
 
-/// A running throwaway cluster. Dropping it stops the server and removes its directory.
+/// One PostgreSQL server in a temporary directory of its own (data directory, Unix socket, log
+/// and owner marker): the primary of a throwaway cluster or its streaming replica. Dropping it
+/// stops the server and removes the directory.
 #[derive(Debug)]
-pub struct Cluster {
+pub(crate) struct PgServer {
     root: PathBuf,
     child: Option<Child>,
-    version: String,
 }
 
-impl Cluster {
-    /// Removes orphaned cluster directories, then creates, initialises and starts a new cluster
-    /// and waits until it accepts connections.
-    pub fn start(bin: &PgBinaries) -> Result<Cluster> {
-        remove_orphans(&std::env::temp_dir());
-        let user = server_user()?;
+impl PgServer {
+    /// Creates the directory (`prefix` + random), writes the owner marker and, when the server
+    /// runs as another user, gives that user the directory. From here on the directory is the
+    /// guard's to remove, whatever fails next.
+    pub(crate) fn create(prefix: &str, user: Option<(Uid, Gid)>) -> Result<PgServer> {
         let dir = tempfile::Builder::new()
-            .prefix(DIR_PREFIX)
+            .prefix(prefix)
             .tempdir()
-            .map_err(|e| Error::io("creating the cluster directory", e))?;
-        let root = dir.keep();
-        // From here on the directory is ours to remove: the guard exists before anything can fail.
-        let mut cluster = Cluster { root, child: None, version: String::new() };
-        fs::write(cluster.root.join(OWNER_FILE), owner_marker(std::process::id()))
+            .map_err(|e| Error::io("creating the server directory", e))?;
+        let server = PgServer { root: dir.keep(), child: None };
+        fs::write(server.root.join(OWNER_FILE), owner_marker(std::process::id()))
             .map_err(|e| Error::io("writing the owner marker", e))?;
         if let Some((uid, gid)) = user {
-            nix::unistd::chown(&cluster.root, Some(uid), Some(gid))
-                .map_err(|e| Error::Cluster(format!("chown {}: {e}", cluster.root.display())))?;
+            nix::unistd::chown(&server.root, Some(uid), Some(gid))
+                .map_err(|e| Error::Cluster(format!("chown {}: {e}", server.root.display())))?;
         }
-        let data = cluster.data_dir();
-        let mut initdb = Command::new(bin.tool("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", SUPERUSER, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"])
-            .current_dir(&cluster.root)
-            .stdin(Stdio::null());
-        as_user(&mut initdb, user);
-        let out = initdb.output().map_err(|e| Error::io(format!("running {}", bin.tool("initdb").display()), e))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "initdb failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
-        let log = fs::File::create(cluster.log_path()).map_err(|e| Error::io("creating the server log", e))?;
+        Ok(server)
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.join("server.log")
+    }
+
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Connection settings for `dbname` as the superuser.
+    pub(crate) fn config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        c.host_path(&self.root).port(PORT).user(SUPERUSER).dbname(dbname).application_name("sluice trace");
+        c
+    }
+
+    /// The last lines of the server log.
+    pub(crate) fn log_tail(&self) -> String {
+        let text = fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    /// Starts `postgres` on the data directory, listening only on the directory's socket, with
+    /// `settings` (`name=value`), and waits until `postmaster.pid` shows one of `ready` (the
+    /// server's state line: "ready", or "standby" for a hot standby) or the server exits. `what`
+    /// names the server in errors.
+    pub(crate) fn spawn(
+        &mut self,
+        bin: &PgBinaries,
+        user: Option<(Uid, Gid)>,
+        settings: &[&str],
+        ready: &[&str],
+        what: &str,
+    ) -> Result<()> {
+        let log = fs::File::create(self.log_path()).map_err(|e| Error::io("creating the server log", e))?;
         let log2 = log.try_clone().map_err(|e| Error::io("server log", e))?;
         let mut server = Command::new(bin.tool("postgres"));
+        server.arg("-D").arg(self.data_dir()).arg("-k").arg(&self.root).arg("-p").arg(PORT.to_string());
+        server.args(["-c", "listen_addresses="]);
+        for setting in settings {
+            server.args(["-c", setting]);
+        }
         server
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(&cluster.root)
-            .arg("-p")
-            .arg(PORT.to_string())
-            .args(["-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=128MB"])
-            .current_dir(&cluster.root)
+            .current_dir(&self.root)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)
@@ -160,73 +182,26 @@ impl Cluster {
             .process_group(0);
         as_user(&mut server, user);
         let child = server.spawn().map_err(|e| Error::io(format!("starting {}", bin.tool("postgres").display()), e))?;
-        cluster.child = Some(child);
-        cluster.wait_ready(Duration::from_secs(60))?;
-        cluster.version = fs::read_to_string(data.join("PG_VERSION")).unwrap_or_default().trim().to_string();
-        Ok(cluster)
+        self.child = Some(child);
+        self.wait_ready(Duration::from_secs(60), ready, what)
     }
 
-    /// The directory holding the data directory, the socket, the log and the owner marker.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn data_dir(&self) -> PathBuf {
-        self.root.join("data")
-    }
-
-    /// The directory of the Unix socket (the `host` to connect to).
-    pub fn socket_dir(&self) -> &Path {
-        &self.root
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.root.join("server.log")
-    }
-
-    /// The postmaster's process id while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// The major version from `PG_VERSION`.
-    pub fn major_version(&self) -> &str {
-        &self.version
-    }
-
-    /// Connection settings for `dbname` as the superuser.
-    pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
-        let mut c = tokio_postgres::Config::new();
-        c.host_path(&self.root).port(PORT).user(SUPERUSER).dbname(dbname).application_name("sluice trace");
-        c
-    }
-
-    fn log_tail(&self) -> String {
-        let text = fs::read_to_string(self.log_path()).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
-    }
-
-    /// Waits until `postmaster.pid` says "ready" (PostgreSQL 10+) or the server exits.
-    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+    fn wait_ready(&mut self, timeout: Duration, ready: &[&str], what: &str) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let pidfile = self.data_dir().join("postmaster.pid");
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
                     self.child = None;
-                    return Err(Error::Cluster(format!(
-                        "postgres exited ({status}) during start:\n{}",
-                        self.log_tail()
-                    )));
+                    return Err(Error::Cluster(format!("{what} exited ({status}) during start:\n{}", self.log_tail())));
                 }
             }
             let status = fs::read_to_string(&pidfile).ok().and_then(|t| t.lines().nth(7).map(|l| l.trim().to_string()));
-            if status.as_deref() == Some("ready") {
+            if status.as_deref().is_some_and(|s| ready.contains(&s)) {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(Error::Cluster(format!("postgres not ready after {timeout:?}:\n{}", self.log_tail())));
+                return Err(Error::Cluster(format!("{what} not ready after {timeout:?}:\n{}", self.log_tail())));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -234,7 +209,7 @@ impl Cluster {
 
     /// Stops the server (fast shutdown, then immediate, then SIGKILL) and removes the directory.
     /// Safe to call twice.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             owned::stop_process(
                 &mut child,
@@ -251,9 +226,89 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
+impl Drop for PgServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A running throwaway cluster. Dropping it stops the server and removes its directory.
+#[derive(Debug)]
+pub struct Cluster {
+    server: PgServer,
+    version: String,
+}
+
+impl Cluster {
+    /// Removes orphaned cluster directories, then creates, initialises and starts a new cluster
+    /// and waits until it accepts connections.
+    pub fn start(bin: &PgBinaries) -> Result<Cluster> {
+        remove_orphans(&std::env::temp_dir());
+        let user = server_user()?;
+        let mut server = PgServer::create(DIR_PREFIX, user)?;
+        let data = server.data_dir();
+        let mut initdb = Command::new(bin.tool("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", SUPERUSER, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"])
+            .current_dir(server.root())
+            .stdin(Stdio::null());
+        as_user(&mut initdb, user);
+        let out = initdb.output().map_err(|e| Error::io(format!("running {}", bin.tool("initdb").display()), e))?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "initdb failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let settings = [
+            "fsync=off",
+            "synchronous_commit=off",
+            "full_page_writes=off",
+            "max_connections=200",
+            "shared_buffers=128MB",
+        ];
+        server.spawn(bin, user, &settings, &["ready"], "postgres")?;
+        let version = fs::read_to_string(data.join("PG_VERSION")).unwrap_or_default().trim().to_string();
+        Ok(Cluster { server, version })
+    }
+
+    /// The directory holding the data directory, the socket, the log and the owner marker.
+    pub fn root(&self) -> &Path {
+        self.server.root()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.server.data_dir()
+    }
+
+    /// The directory of the Unix socket (the `host` to connect to).
+    pub fn socket_dir(&self) -> &Path {
+        self.server.root()
+    }
+
+    /// The postmaster's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.pid()
+    }
+
+    /// The major version from `PG_VERSION`.
+    pub fn major_version(&self) -> &str {
+        &self.version
+    }
+
+    /// Connection settings for `dbname` as the superuser.
+    pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
+        self.server.config(dbname)
+    }
+
+    /// Stops the server (fast shutdown, then immediate, then SIGKILL) and removes the directory.
+    /// Safe to call twice.
+    pub fn stop(&mut self) {
+        self.server.stop();
     }
 }
 

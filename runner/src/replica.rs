@@ -13,18 +13,16 @@
 //! distance in bytes between the primary's WAL insert position and the replica's replay position.
 
 use crate::catalog;
-use crate::cluster::{Cluster, PgBinaries, DIR_PREFIX, OWNER_FILE, PORT, SUPERUSER};
+use crate::cluster::{Cluster, PgBinaries, PgServer, DIR_PREFIX, PORT, SUPERUSER};
 use crate::error::{Error, Result};
 use crate::exec::Window;
-use crate::owned::{self, as_user, owner_marker};
+use crate::owned::as_user;
 use crate::report::{Finding, ReplicaLag, Report};
-use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,8 +43,7 @@ pub fn dir_prefix() -> String {
 /// A running streaming replica. Dropping it stops the server and removes its directory.
 #[derive(Debug)]
 pub struct Replica {
-    root: PathBuf,
-    child: Option<Child>,
+    server: PgServer,
 }
 
 impl Replica {
@@ -59,25 +56,15 @@ impl Replica {
             fs::metadata(primary.data_dir()).map_err(|e| Error::io("reading the primary's data directory", e))?;
         // As root: the replica runs as the user that owns (and runs) the primary.
         let user = Uid::effective().is_root().then(|| (Uid::from_raw(meta.uid()), Gid::from_raw(meta.gid())));
-        let dir = tempfile::Builder::new()
-            .prefix(&dir_prefix())
-            .tempdir()
-            .map_err(|e| Error::io("creating the replica directory", e))?;
-        let mut replica = Replica { root: dir.keep(), child: None };
-        fs::write(replica.root.join(OWNER_FILE), owner_marker(std::process::id()))
-            .map_err(|e| Error::io("writing the owner marker", e))?;
-        if let Some((uid, gid)) = user {
-            nix::unistd::chown(&replica.root, Some(uid), Some(gid))
-                .map_err(|e| Error::Cluster(format!("chown {}: {e}", replica.root.display())))?;
-        }
+        let mut server = PgServer::create(&dir_prefix(), user)?;
         let mut backup = Command::new(bin.tool("pg_basebackup"));
         backup
             .arg("-D")
-            .arg(replica.data_dir())
+            .arg(server.data_dir())
             .arg("-h")
             .arg(primary.socket_dir())
             .args(["-p", &PORT.to_string(), "-U", SUPERUSER, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"])
-            .current_dir(&replica.root)
+            .current_dir(server.root())
             .stdin(Stdio::null());
         as_user(&mut backup, user);
         let out =
@@ -90,28 +77,17 @@ impl Replica {
                 String::from_utf8_lossy(&out.stderr)
             )));
         }
-        let log = fs::File::create(replica.log_path()).map_err(|e| Error::io("creating the replica log", e))?;
-        let log2 = log.try_clone().map_err(|e| Error::io("replica log", e))?;
-        let mut server = Command::new(bin.tool("postgres"));
-        server
-            .arg("-D")
-            .arg(replica.data_dir())
-            .arg("-k")
-            .arg(&replica.root)
-            .args(["-p", &PORT.to_string()])
-            .args(["-c", "listen_addresses=", "-c", "fsync=off", "-c", "hot_standby=on"])
+        let settings = [
+            "fsync=off",
+            "hot_standby=on",
             // A hot standby needs at least the primary's max_connections.
-            .args(["-c", "max_connections=200", "-c", "shared_buffers=64MB"])
-            .args(["-c", &format!("cluster_name={NAME}"), "-c", "wal_receiver_status_interval=1"])
-            .current_dir(&replica.root)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
-            .process_group(0);
-        as_user(&mut server, user);
-        let child = server.spawn().map_err(|e| Error::io(format!("starting {}", bin.tool("postgres").display()), e))?;
-        replica.child = Some(child);
-        replica.wait_ready(Duration::from_secs(60))?;
+            "max_connections=200",
+            "shared_buffers=64MB",
+            &format!("cluster_name={NAME}"),
+            "wal_receiver_status_interval=1",
+        ];
+        server.spawn(bin, user, &settings, &["ready", "standby"], "the replica")?;
+        let replica = Replica { server };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let streaming = admin
@@ -137,89 +113,33 @@ impl Replica {
     }
 
     pub fn root(&self) -> &Path {
-        &self.root
+        self.server.root()
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.root.join("data")
+        self.server.data_dir()
     }
 
     /// The server's process id while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.server.pid()
     }
 
     /// Connection settings for `dbname` on the replica (read only).
     pub fn config(&self, dbname: &str) -> Config {
-        let mut c = Config::new();
-        c.host_path(&self.root).port(PORT).user(SUPERUSER).dbname(dbname).application_name("sluice trace");
-        c
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.root.join("server.log")
+        self.server.config(dbname)
     }
 
     fn log_tail(&self) -> String {
-        let text = fs::read_to_string(self.log_path()).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
-    }
-
-    /// Waits until `postmaster.pid` says the standby accepts connections or the server exits.
-    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        let pidfile = self.data_dir().join("postmaster.pid");
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(Error::Cluster(format!(
-                        "the replica exited ({status}) during start:\n{}",
-                        self.log_tail()
-                    )));
-                }
-            }
-            let status = fs::read_to_string(&pidfile).ok().and_then(|t| t.lines().nth(7).map(|l| l.trim().to_string()));
-            if matches!(status.as_deref(), Some("ready" | "standby")) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(Error::Cluster(format!(
-                    "the replica is not ready after {timeout:?}:\n{}",
-                    self.log_tail()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.server.log_tail()
     }
 
     /// Stops the server (fast shutdown, then immediate, then SIGKILL) and removes the directory.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            owned::stop_process(
-                &mut child,
-                &[
-                    (Signal::SIGINT, Duration::from_secs(10)),
-                    (Signal::SIGQUIT, Duration::from_secs(5)),
-                    (Signal::SIGKILL, Duration::from_secs(5)),
-                ],
-            );
-        }
-        if self.root.exists() {
-            let _ = fs::remove_dir_all(&self.root);
-        }
+        self.server.stop();
     }
 }
 
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Checks `wal_level` and `max_wal_senders`, and adds a `local replication` entry to `pg_hba.conf`
-/// when none exists (initdb writes one; a restored configuration may not have it).
 async fn prepare_primary(admin: &Client, primary: &Cluster) -> Result<()> {
     let row = admin
         .query_one(
