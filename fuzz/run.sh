@@ -33,7 +33,7 @@ copy() {
     done
 }
 
-cp seeds/"$target"/* "$seeds"/
+if [ -d "seeds/$target" ]; then cp "seeds/$target"/* "$seeds"/; fi
 case $target in
     lint_postgres)
         copy "$root/fixtures/postgres" '*.sql'

@@ -1,6 +1,7 @@
-//! The fuzz targets on stable Rust, bounded: every committed seed and crash regression is
-//! replayed through the same functions the cargo-fuzz binaries call (`fuzz/targets.rs`), then
-//! random mutations of them run for a few seconds from a fixed seed.
+//! The fuzz targets on stable Rust, bounded: every seed (`fuzz/seeds`, the fixtures of the
+//! target's kind) and crash regression is replayed through the same functions the cargo-fuzz
+//! binaries call (`fuzz/targets.rs`), then random mutations of them run for a few seconds from a
+//! fixed seed.
 //!
 //! `SLUICE_FUZZ_SECONDS` sets the mutation time per target (default 3), `SLUICE_FUZZ_SEED` the
 //! seed. A failing input is written next to the test's temp files and its path printed.
@@ -26,10 +27,42 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Committed inputs of one target: its seeds and its crash regressions.
+/// Files under `dir` (recursively) whose name satisfies `keep`, sorted by path.
+fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for p in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()) {
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Inputs of one target: the seeds of `fuzz/seeds/<target>` (shapes the fixtures lack), the
+/// fixtures of its kind (the same ones `fuzz/run.sh` gives cargo-fuzz) and its crash regressions.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = repo();
+    let fixtures = root.join("fixtures");
+    let sql = |p: &Path| p.extension().is_some_and(|e| e == "sql");
     let mut paths = files(&root.join("fuzz/seeds").join(target));
+    match target {
+        "lint_postgres" => {
+            paths.extend(files_under(&fixtures.join("postgres"), &sql));
+            paths.extend(files_under(&fixtures.join("projects"), &sql));
+        }
+        "lint_mysql" => paths.extend(files_under(&fixtures.join("mysql"), &sql)),
+        "config" => paths.extend(files_under(&fixtures, &|p| p.ends_with("sluice.toml"))),
+        "suppression" => paths.extend(files_under(&fixtures, &|p| {
+            sql(p) && std::fs::read_to_string(p).is_ok_and(|t| t.contains("sluice:ignore"))
+        })),
+        _ => panic!("unknown target {target}"),
+    }
     paths.extend(files(&root.join("fixtures/robustness").join(target)));
     paths.into_iter().map(|p| (p.clone(), std::fs::read(&p).expect("read seed"))).collect()
 }
@@ -107,10 +140,10 @@ fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Replays the committed inputs of `target` through `run`, then mutates them for the time budget.
+/// Replays the inputs of `target` through `run`, then mutates them for the time budget.
 fn fuzz(target: &str, run: impl Fn(&[u8])) {
     let seeds = inputs(target);
-    assert!(!seeds.is_empty(), "no committed seeds for {target}");
+    assert!(seeds.len() > 5, "only {} seeds for {target}", seeds.len());
     let failure_dir = tempfile::Builder::new().prefix("sluice-fuzz-").tempdir().expect("temp dir").keep();
     let check = |data: &[u8], what: &str| {
         if catch_unwind(AssertUnwindSafe(|| run(data))).is_err() {
@@ -137,7 +170,7 @@ fn fuzz(target: &str, run: impl Fn(&[u8])) {
         runs += 1;
     }
     let _ = std::fs::remove_dir_all(&failure_dir);
-    eprintln!("{target}: {} committed inputs replayed, {runs} mutations in {budget:?} (seed {seed:#x})", seeds.len());
+    eprintln!("{target}: {} inputs replayed, {runs} mutations in {budget:?} (seed {seed:#x})", seeds.len());
     assert!(runs > 0 || budget.is_zero(), "{target}: no mutation ran");
 }
 

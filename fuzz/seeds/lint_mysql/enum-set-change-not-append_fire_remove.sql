@@ -1,1 +1,0 @@
-ALTER TABLE `orders` MODIFY COLUMN `status` ENUM('new','shipped') NOT NULL DEFAULT 'new';
