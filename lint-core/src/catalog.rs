@@ -51,6 +51,29 @@ pub struct TableConstraint {
     pub validated: bool,
 }
 
+impl TableConstraint {
+    /// Whether `name` names this constraint of table `table` (its unqualified name): its own
+    /// name, or, for a constraint created without one on PostgreSQL, the name the server gives
+    /// it (`<table>_pkey`, `<table>_<columns>_key`, `_fkey` or `_excl`) when that fits in
+    /// an identifier (63 bytes) untruncated.
+    pub fn is_named(&self, table: &str, name: &str, dialect: Dialect) -> bool {
+        if let Some(own) = &self.name {
+            return own.eq_ignore_ascii_case(name);
+        }
+        if dialect != Dialect::Postgres {
+            return false;
+        }
+        let generated = match &self.kind {
+            CatalogConstraintKind::PrimaryKey => format!("{table}_pkey"),
+            CatalogConstraintKind::Unique => format!("{table}_{}_key", self.columns.join("_")),
+            CatalogConstraintKind::ForeignKey { .. } => format!("{table}_{}_fkey", self.columns.join("_")),
+            CatalogConstraintKind::Exclusion => format!("{table}_{}_excl", self.columns.join("_")),
+            CatalogConstraintKind::Check { .. } | CatalogConstraintKind::Other => return false,
+        };
+        generated.len() <= 63 && generated.eq_ignore_ascii_case(name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CatalogConstraintKind {
     PrimaryKey,
@@ -848,19 +871,21 @@ impl Catalog {
             }
             AlterActionKind::AddConstraint(c) => self.add_constraint(key, table, c, origin),
             AlterActionKind::ValidateConstraint { name } => {
-                let n = name.name.clone();
+                let (n, dialect) = (name.name.clone(), self.dialect);
                 self.update_table(key, |t| {
+                    let table = t.name.clone();
                     for c in &mut t.constraints {
-                        if c.name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&n)) {
+                        if c.is_named(&table, &n, dialect) {
                             c.validated = true;
                         }
                     }
                 });
             }
             AlterActionKind::DropConstraint { name, .. } => {
-                let n = name.name.clone();
+                let (n, dialect) = (name.name.clone(), self.dialect);
                 self.update_table(key, |t| {
-                    t.constraints.retain(|c| !c.name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&n)));
+                    let table = t.name.clone();
+                    t.constraints.retain(|c| !c.is_named(&table, &n, dialect));
                 });
                 let k = self.index_key(&n, Some(table), table.schema.as_deref());
                 if self.indexes.get(&k).is_some_and(|i| i.table == key) {
@@ -868,10 +893,11 @@ impl Catalog {
                 }
             }
             AlterActionKind::RenameConstraint { from, to } => {
-                let (f, t2) = (from.name.clone(), to.name.clone());
+                let (f, t2, dialect) = (from.name.clone(), to.name.clone(), self.dialect);
                 self.update_table(key, |t| {
+                    let table = t.name.clone();
                     for c in &mut t.constraints {
-                        if c.name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&f)) {
+                        if c.is_named(&table, &f, dialect) {
                             c.name = Some(t2.clone());
                         }
                     }
@@ -1078,6 +1104,32 @@ mod tests {
         assert!(!t.has_validated_not_null_check("a"));
         assert!(t.has_validated_not_null_check("b"));
         assert_eq!(is_not_null_check("a IS NOT NULL AND b > 0"), None);
+    }
+
+    #[test]
+    fn unnamed_constraints_answer_to_the_names_postgres_generates() {
+        let c = replay(
+            Dialect::Postgres,
+            "CREATE TABLE p (id int PRIMARY KEY, code text UNIQUE);
+             CREATE TABLE t (id int, p_id int REFERENCES p, code text);
+             ALTER TABLE t ADD FOREIGN KEY (code) REFERENCES p (code) NOT VALID;
+             ALTER TABLE t DROP CONSTRAINT t_p_id_fkey;
+             ALTER TABLE t VALIDATE CONSTRAINT t_code_fkey;
+             ALTER TABLE p RENAME CONSTRAINT p_code_key TO p_code_unique;",
+        );
+        let t = c.table(&q("t")).unwrap();
+        let fks: Vec<(&[String], bool)> = t
+            .constraints
+            .iter()
+            .filter(|k| matches!(k.kind, CatalogConstraintKind::ForeignKey { .. }))
+            .map(|k| (k.columns.as_slice(), k.validated))
+            .collect();
+        assert_eq!(fks, vec![(&["code".to_string()][..], true)]);
+        let p = c.table(&q("p")).unwrap();
+        let unique = p.constraints.iter().find(|k| k.kind == CatalogConstraintKind::Unique).unwrap();
+        assert_eq!(unique.name.as_deref(), Some("p_code_unique"));
+        assert!(p.constraints[0].is_named("p", "P_PKEY", Dialect::Postgres));
+        assert!(!p.constraints[0].is_named("p", "p_pkey", Dialect::MySql));
     }
 
     #[test]

@@ -497,22 +497,14 @@ fn index_table(catalog: &Catalog, index: &QualifiedName) -> Option<QualifiedName
     catalog.table(&probe).map(table_name)
 }
 
-/// The referenced table of the foreign key `constraint` on `table`, when the catalog knows it. A
-/// foreign key created without a name has the one PostgreSQL gives it (`<table>_<columns>_fkey`)
-/// when that fits in an identifier (63 bytes) untruncated.
+/// The referenced table of the foreign key `constraint` on `table`, when the catalog knows it
+/// (by its name or the one PostgreSQL generates: [`crate::catalog::TableConstraint::is_named`]).
 fn foreign_key_target(catalog: &Catalog, table: &QualifiedName, constraint: &str) -> Option<QualifiedName> {
     let t = catalog.table(table)?;
     t.constraints.iter().find_map(|c| match &c.kind {
-        CatalogConstraintKind::ForeignKey { target, .. } => {
-            let named = match &c.name {
-                Some(n) => n.eq_ignore_ascii_case(constraint),
-                None => {
-                    let generated = format!("{}_{}_fkey", t.name, c.columns.join("_"));
-                    generated.len() <= 63 && generated.eq_ignore_ascii_case(constraint)
-                }
-            };
-            named.then(|| catalog.table(target).map(table_name).unwrap_or_else(|| target.clone()))
-        }
+        CatalogConstraintKind::ForeignKey { target, .. } => c
+            .is_named(&t.name, constraint, crate::Dialect::Postgres)
+            .then(|| catalog.table(target).map(table_name).unwrap_or_else(|| target.clone())),
         _ => None,
     })
 }
