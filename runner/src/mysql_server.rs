@@ -71,17 +71,33 @@ fn server_user() -> Result<Option<(Uid, Gid)>> {
     }
 }
 
+/// How a throwaway server listens and identifies itself in replication.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServerOptions {
+    /// Also listen on TCP at `127.0.0.1` on a free port (see [`MariaDbServer::port`]), as a
+    /// replication primary must; by default the server listens only on its socket.
+    pub tcp: bool,
+    /// `server_id`, unique per server of a replication topology; `None` keeps the default (1).
+    pub server_id: Option<u32>,
+}
+
 /// A running throwaway MariaDB server. Dropping it stops the server and removes its directory.
 #[derive(Debug)]
 pub struct MariaDbServer {
     root: PathBuf,
     child: Option<Child>,
+    port: Option<u16>,
 }
 
 impl MariaDbServer {
-    /// Removes orphaned server directories, then creates a data directory, starts `mariadbd` and
-    /// waits until it accepts connections.
+    /// Removes orphaned server directories, then creates a data directory, starts `mariadbd`
+    /// listening only on its socket and waits until it accepts connections.
     pub async fn start(bin: &MariaDbBinaries) -> Result<MariaDbServer> {
+        MariaDbServer::start_with(bin, ServerOptions::default()).await
+    }
+
+    /// [`MariaDbServer::start`] with the listening and replication identity of `opts`.
+    pub async fn start_with(bin: &MariaDbBinaries, opts: ServerOptions) -> Result<MariaDbServer> {
         remove_orphans(&std::env::temp_dir());
         let user = server_user()?;
         let dir = tempfile::Builder::new()
@@ -90,7 +106,7 @@ impl MariaDbServer {
             .map_err(|e| Error::io("creating the server directory", e))?;
         let root = dir.keep();
         // From here on the directory is ours to remove: the guard exists before anything can fail.
-        let mut server = MariaDbServer { root, child: None };
+        let mut server = MariaDbServer { root, child: None, port: None };
         fs::write(server.root.join(OWNER_FILE), owner_marker(std::process::id()))
             .map_err(|e| Error::io("writing the owner marker", e))?;
         if let Some((uid, gid)) = user {
@@ -125,7 +141,7 @@ impl MariaDbServer {
             .arg(format!("--socket={}", server.socket_path().display()))
             .arg(format!("--pid-file={}", server.root.join("mariadbd.pid").display()))
             .arg(format!("--tmpdir={}", server.root.display()))
-            .args(["--skip-networking", "--skip-name-resolve"])
+            .arg("--skip-name-resolve")
             // Binary log in row format, as replicas receive it: `sluice trace` reports its bytes.
             .args(["--log-bin=mariadb-bin", "--binlog-format=ROW", "--log-bin-trust-function-creators=1"])
             .args(["--performance_schema=ON", "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON"])
@@ -140,6 +156,21 @@ impl MariaDbServer {
             // Its own process group: a terminal's Ctrl-C reaches only Sluice, which stops the
             // server in order instead of racing it.
             .process_group(0);
+        if opts.tcp {
+            // A port free now; the server fails to start (and says so) if another process takes
+            // it in between.
+            let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+                .and_then(|l| l.local_addr())
+                .map_err(|e| Error::io("finding a free TCP port", e))?
+                .port();
+            cmd.args(["--bind-address=127.0.0.1".to_string(), format!("--port={port}")]);
+            server.port = Some(port);
+        } else {
+            cmd.arg("--skip-networking");
+        }
+        if let Some(id) = opts.server_id {
+            cmd.arg(format!("--server-id={id}"));
+        }
         as_user(&mut cmd, user);
         let child = cmd.spawn().map_err(|e| Error::io(format!("starting {}", bin.server.display()), e))?;
         server.child = Some(child);
@@ -162,6 +193,11 @@ impl MariaDbServer {
 
     fn log_path(&self) -> PathBuf {
         self.root.join("server.log")
+    }
+
+    /// The TCP port on `127.0.0.1` when started with [`ServerOptions::tcp`].
+    pub fn port(&self) -> Option<u16> {
+        self.port
     }
 
     /// The server's process id while it runs.
