@@ -167,8 +167,11 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    // JSON and SARIF are written while they are serialised (a large run's report is tens of
+    // megabytes).
     let rendered = match args.format {
         OutputFormat::Human => output::human(&reports, color, args.fix),
+        OutputFormat::Json | OutputFormat::Sarif => String::new(),
         other => output::render(other, &reports),
     };
     if args.format == OutputFormat::Github {
@@ -178,7 +181,16 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`sluice lint | head`) is not an error worth a panic.
-    let _ = stdout.write_all(rendered.as_bytes());
+    if matches!(args.format, OutputFormat::Json | OutputFormat::Sarif) {
+        let mut w = std::io::BufWriter::new(&mut stdout);
+        let _ = match args.format {
+            OutputFormat::Sarif => output::write_sarif(&reports, &mut w),
+            _ => output::write_json(&reports, &mut w),
+        };
+        let _ = w.flush();
+    } else {
+        let _ = stdout.write_all(rendered.as_bytes());
+    }
     let _ = stdout.flush();
 
     for e in &io_errors {

@@ -185,6 +185,15 @@ fn diag_json<'a>(r: &'a FileReport, idx: &LineIndex, d: &'a Diagnostic) -> JsonD
 
 /// The JSON report (documented in docs/json-output.md; `version` changes on breaking changes).
 pub fn json(reports: &[FileReport]) -> String {
+    let mut buf = Vec::new();
+    match write_json(reports, &mut buf) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Writes the JSON report to `out` while it is serialised, without holding the whole text.
+pub fn write_json(reports: &[FileReport], out: &mut impl std::io::Write) -> std::io::Result<()> {
     let (error, warning, info) = counts(reports.iter());
     let mut diagnostics = Vec::new();
     for r in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
@@ -197,7 +206,8 @@ pub fn json(reports: &[FileReport]) -> String {
         summary: JsonSummary { error, warning, info },
         diagnostics,
     };
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 fn gh_escape_data(s: &str) -> String {
@@ -266,58 +276,159 @@ fn sarif_rule(m: &RuleMeta) -> Value {
     })
 }
 
+// SARIF results as typed, borrowed values (a `serde_json::Value` per result costs several times
+// the text). Fields are in alphabetical order, the order `serde_json` gives a `Value` object.
+#[derive(Serialize)]
+struct SarifText {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    char_length: usize,
+    char_offset: usize,
+    end_column: usize,
+    end_line: usize,
+    start_column: usize,
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct SarifUri {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical {
+    artifact_location: SarifUri,
+    region: SarifRegion,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    physical_location: SarifPhysical,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [SarifLocation; 1],
+    message: SarifText,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct SarifDriver {
+    name: &'static str,
+    rules: Vec<Value>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifTool {
+    driver: SarifDriver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRun<'a> {
+    column_kind: &'static str,
+    results: Vec<SarifResult<'a>>,
+    tool: SarifTool,
+}
+
+#[derive(Serialize)]
+struct SarifLog<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a>; 1],
+    version: &'static str,
+}
+
 /// SARIF 2.1.0 with the full rule metadata and UTF-16 columns.
 pub fn sarif(reports: &[FileReport]) -> String {
+    let mut buf = Vec::new();
+    match write_sarif(reports, &mut buf) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Writes the SARIF log to `out` while it is serialised.
+pub fn write_sarif(reports: &[FileReport], out: &mut impl std::io::Write) -> std::io::Result<()> {
     let metas: Vec<&RuleMeta> = registry::all_metas().collect();
     let mut results = Vec::new();
     for r in reports {
         let idx = LineIndex::new(&r.text);
+        let uri = r.path.replace('\\', "/");
+        // UTF-16 offsets of the diagnostics' starts, counted in one pass over the text.
+        let mut starts: Vec<usize> = r.diagnostics.iter().map(|d| d.span.start.min(r.text.len())).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let mut utf16_at = std::collections::HashMap::with_capacity(starts.len());
+        let (mut units, mut pos) = (0usize, 0usize);
+        for &at in &starts {
+            let Some(part) = r.text.get(pos..at) else { continue };
+            units += part.encode_utf16().count();
+            pos = at;
+            utf16_at.insert(at, units);
+        }
         for d in &r.diagnostics {
             let reg = region(&r.text, &idx, d.span, ColumnUnit::Utf16);
-            let rule_index = metas.iter().position(|m| m.name == d.rule);
             let mut message = d.message.clone();
             if let Some(h) = &d.help {
                 message.push_str(". Help: ");
                 message.push_str(h);
             }
-            let mut result = json!({
-                "ruleId": d.rule,
-                "level": sarif_level(d.severity),
-                "message": {"text": message},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": r.path.replace('\\', "/")},
-                        "region": {
-                            "startLine": reg.start_line,
-                            "startColumn": reg.start_col,
-                            "endLine": reg.end_line,
-                            "endColumn": reg.end_col,
-                            "charOffset": r.text[..d.span.start.min(r.text.len())].encode_utf16().count(),
-                            "charLength": d.span.slice(&r.text).encode_utf16().count(),
-                        }
-                    }
+            let start = d.span.start.min(r.text.len());
+            let char_offset = match utf16_at.get(&start) {
+                Some(n) => *n,
+                None => r.text.get(..start).map_or(0, |t| t.encode_utf16().count()),
+            };
+            results.push(SarifResult {
+                level: sarif_level(d.severity),
+                locations: [SarifLocation {
+                    physical_location: SarifPhysical {
+                        artifact_location: SarifUri { uri: uri.clone() },
+                        region: SarifRegion {
+                            char_length: d.span.slice(&r.text).encode_utf16().count(),
+                            char_offset,
+                            end_column: reg.end_col,
+                            end_line: reg.end_line,
+                            start_column: reg.start_col,
+                            start_line: reg.start_line,
+                        },
+                    },
                 }],
+                message: SarifText { text: message },
+                rule_id: d.rule,
+                rule_index: metas.iter().position(|m| m.name == d.rule),
             });
-            if let (Some(i), Some(obj)) = (rule_index, result.as_object_mut()) {
-                obj.insert("ruleIndex".into(), json!(i));
-            }
-            results.push(result);
         }
     }
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "sluice",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": metas.iter().map(|m| sarif_rule(m)).collect::<Vec<_>>(),
-            }},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
+    let log = SarifLog {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            column_kind: "utf16CodeUnits",
+            results,
+            tool: SarifTool {
+                driver: SarifDriver {
+                    name: "sluice",
+                    rules: metas.iter().map(|m| sarif_rule(m)).collect(),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
         }],
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        version: "2.1.0",
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 pub fn rules_table(format: ListFormat) -> String {
