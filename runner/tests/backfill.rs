@@ -4,11 +4,14 @@
 //! and on the primary (`pg_stat_replication`).
 
 use sluice_runner::backfill::{self, Options, Outcome};
-use sluice_runner::cluster::{Cluster, PgBinaries};
+use sluice_runner::cluster::Cluster;
 use sluice_runner::replica::Replica;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
+
+mod common;
+use common::pg_binaries as binaries;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -17,16 +20,6 @@ const ROWS: i64 = 60_000;
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn binaries() -> Option<PgBinaries> {
-    match PgBinaries::find() {
-        Ok(b) => Some(b),
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            None
-        }
-    }
 }
 
 fn conninfo(socket_dir: &std::path::Path) -> String {

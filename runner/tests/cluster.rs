@@ -3,18 +3,11 @@
 
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
-use sluice_runner::cluster::{remove_orphans, Cluster, PgBinaries, OWNER_FILE};
+use sluice_runner::cluster::{remove_orphans, Cluster, OWNER_FILE};
 use std::time::{Duration, Instant};
 
-fn binaries() -> Option<PgBinaries> {
-    match PgBinaries::find() {
-        Ok(b) => Some(b),
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            None
-        }
-    }
-}
+mod common;
+use common::pg_binaries as binaries;
 
 fn alive(pid: u32) -> bool {
     kill(Pid::from_raw(pid as i32), None).is_ok()

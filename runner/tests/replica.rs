@@ -4,11 +4,14 @@
 
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
-use sluice_runner::cluster::{remove_orphans, Cluster, PgBinaries, OWNER_FILE};
+use sluice_runner::cluster::{remove_orphans, Cluster, OWNER_FILE};
 use sluice_runner::replica::Replica;
 use sluice_runner::{run, Options};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::pg_binaries as binaries;
 
 /// One test at a time: each checks that it left no directory of this process behind.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -28,16 +31,6 @@ fn our_dirs() -> Vec<String> {
         .filter(|e| std::fs::read_to_string(e.path().join(OWNER_FILE)).is_ok_and(|m| m.starts_with(&me)))
         .map(|e| e.path().display().to_string())
         .collect()
-}
-
-fn binaries() -> Option<PgBinaries> {
-    match PgBinaries::find() {
-        Ok(b) => Some(b),
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            None
-        }
-    }
 }
 
 fn wait_dead(pid: u32) -> bool {
