@@ -463,6 +463,9 @@ fn mysql_dialect_detects_a_rebuild_gates_and_exit_codes() {
         ("snap.sql", b"CREATE TABLE accounts (id int PRIMARY KEY, n int, label varchar(20));\n"),
         ("m/001.sql", b"ALTER TABLE accounts ADD COLUMN note text;\nALTER TABLE accounts MODIFY n bigint;\n"),
         ("bad/001.sql", b"ALTER TABLE missing ADD COLUMN c int;\n"),
+        // LOCK=EXCLUSIVE holds the exclusive metadata lock for the whole index build, long enough
+        // to be sampled (a copy takes it only for its brief final rename).
+        ("x/001.sql", b"ALTER TABLE accounts ADD INDEX n_idx (n), ALGORITHM=INPLACE, LOCK=EXCLUSIVE;\n"),
     ]);
     let base = ["--dialect", "mysql", "--snapshot", "snap.sql", "--seed-rows", "20000", "--workload", "0"];
     let o = trace(dir.path(), &[&["m"], &base[..], &["--format", "json"]].concat());
@@ -478,10 +481,11 @@ fn mysql_dialect_detects_a_rebuild_gates_and_exit_codes() {
         v["algorithms"].as_array().expect("algorithms").iter().map(|a| a["algorithm"].as_str().expect("a")).collect();
     assert_eq!(algorithms, ["INSTANT", "COPY"]);
     // An exclusive metadata lock held longer than a budget of 0 ms fails the run, naming it.
-    let o = trace(dir.path(), &[&["m"], &base[..], &["--max-exclusive-ms", "0"]].concat());
+    let x = ["x", "--dialect", "mysql", "--snapshot", "snap.sql", "--seed-rows", "100000", "--workload", "0"];
+    let o = trace(dir.path(), &[&x[..], &["--max-exclusive-ms", "0"]].concat());
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
-    let line = out.lines().find(|l| l.contains("error[max-exclusive-ms] m/001.sql:")).expect(&out);
+    let line = out.lines().find(|l| l.contains("error[max-exclusive-ms] x/001.sql:1")).expect(&out);
     assert!(line.contains("EXCLUSIVE on table accounts"), "{line}");
     // A statement the server rejects is a finding (exit 1); a URL without --in-place is refused (2).
     let o = trace(dir.path(), &[&["bad"], &base[..], &["--format", "json"]].concat());
