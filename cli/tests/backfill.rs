@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{have_postgres, stderr, stdout};
+use common::{have_mariadb, have_postgres, mariadb_query, stderr, stdout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -127,22 +127,12 @@ fn postgres_backfill_is_batched_and_resumes_after_kill_and_ctrl_c() {
 
 #[test]
 fn mariadb_backfill_is_batched_and_resumes_after_kill() {
-    if MariaDbBinaries::find().is_err() {
-        eprintln!("skipped: no MariaDB server binaries");
+    if !have_mariadb() {
         return;
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
     let server = rt.block_on(MariaDbServer::start(&MariaDbBinaries::find().expect("bin"))).expect("server");
-    // The `mariadb` command-line client, over the server's socket.
-    let query = |sql: &str| -> String {
-        let o = Command::new("mariadb")
-            .arg(format!("--socket={}", server.socket_path().display()))
-            .args(["-uroot", "-N", "-B", "-e", sql])
-            .output()
-            .expect("run the mariadb client");
-        assert!(o.status.success(), "{sql}: {}", stderr(&o));
-        stdout(&o).trim().to_string()
-    };
+    let query = |sql: &str| mariadb_query(&server.socket_path(), sql);
     for sql in [
         "CREATE DATABASE shop".to_string(),
         "CREATE TABLE shop.orders (id bigint PRIMARY KEY, amount int NOT NULL, region_code varchar(8), \

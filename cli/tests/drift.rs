@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{have_postgres, project, stderr, stdout};
+use common::{have_mariadb, have_postgres, mariadb_query, project, stderr, stdout};
 use serde_json::Value;
 use sluice_runner::drift_checksum;
 use std::path::Path;
@@ -425,21 +425,12 @@ fn prisma_and_atlas_checksums() {
 #[test]
 fn mariadb_history_and_schema_drift() {
     use sluice_runner::mysql_server::{MariaDbBinaries, MariaDbServer};
-    let Ok(bin) = MariaDbBinaries::find() else {
-        eprintln!("skipped: no MariaDB server binaries");
+    if !have_mariadb() {
         return;
-    };
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
-    let server = rt.block_on(MariaDbServer::start(&bin)).expect("server");
-    let query = |sql: &str| -> String {
-        let o = Command::new("mariadb")
-            .arg(format!("--socket={}", server.socket_path().display()))
-            .args(["-uroot", "-N", "-B", "-e", sql])
-            .output()
-            .expect("run the mariadb client");
-        assert!(o.status.success(), "{sql}: {}", stderr(&o));
-        stdout(&o).trim().to_string()
-    };
+    let server = rt.block_on(MariaDbServer::start(&MariaDbBinaries::find().expect("bin"))).expect("server");
+    let query = |sql: &str| mariadb_query(&server.socket_path(), sql);
     let v1: &[u8] =
         b"CREATE TABLE users (\r\n  id BIGINT AUTO_INCREMENT PRIMARY KEY,\r\n  email VARCHAR(200) NOT NULL\r\n);\r\n";
     let v2: &[u8] = b"CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL,\n  \

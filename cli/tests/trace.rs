@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{have_postgres, project, stderr, stdout};
+use common::{have_mariadb, have_postgres, project, stderr, stdout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -442,16 +442,6 @@ fn a_server_killed_mid_statement_is_an_error_naming_the_statement() {
     kill(Pid::from_raw(postmaster), Signal::SIGKILL).expect("kill -9 the postmaster");
     let o = finish(child, Duration::from_secs(60));
     assert_lost_connection_reported(&o, "m/001.sql:2", &tmp, "sluice-trace-");
-}
-
-fn have_mariadb() -> bool {
-    match sluice_runner::mysql_server::MariaDbBinaries::find() {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            false
-        }
-    }
 }
 
 #[test]

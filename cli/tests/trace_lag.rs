@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{have_postgres, project, stderr, stdout};
+use common::{have_mariadb, have_postgres, project, stderr, stdout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -77,8 +77,7 @@ fn a_table_wide_update_exceeds_a_tight_wal_budget() {
 
 #[test]
 fn mariadb_binlog_bytes_are_measured_per_statement() {
-    if sluice_runner::mysql_server::MariaDbBinaries::find().is_err() {
-        eprintln!("skipped: no MariaDB server binaries");
+    if !have_mariadb() {
         return;
     }
     let dir = project(&[

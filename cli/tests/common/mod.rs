@@ -63,3 +63,26 @@ pub fn have_postgres() -> bool {
         }
     }
 }
+
+/// True when MariaDB server binaries are installed; otherwise prints why the test is skipped.
+pub fn have_mariadb() -> bool {
+    match sluice_runner::mysql_server::MariaDbBinaries::find() {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
+
+/// Runs `sql` as root with the `mariadb` command-line client over the server socket `socket`;
+/// returns its tab-separated output without column names.
+pub fn mariadb_query(socket: &Path, sql: &str) -> String {
+    let o = Command::new("mariadb")
+        .arg(format!("--socket={}", socket.display()))
+        .args(["-uroot", "-N", "-B", "-e", sql])
+        .output()
+        .expect("run the mariadb client");
+    assert!(o.status.success(), "{sql}: {}", stderr(&o));
+    stdout(&o).trim().to_string()
+}
