@@ -2,6 +2,7 @@
 //! binary of this package and the `sluice-pre-commit` package at the repository root (the
 //! pre-commit hook's build) both call it.
 
+pub mod allocator;
 mod backfill_cmd;
 mod changed;
 mod drift_cmd;

@@ -167,13 +167,11 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    // JSON and SARIF are written while they are serialised (a large run's report is tens of
-    // megabytes).
-    let rendered = match args.format {
-        OutputFormat::Human => output::human(&reports, color, args.fix),
-        OutputFormat::Json | OutputFormat::Sarif => String::new(),
-        other => output::render(other, &reports),
-    };
+    // Human, GitHub, JSON and SARIF reports are written while they are produced (a large run's
+    // report is tens of megabytes).
+    let streamed =
+        matches!(args.format, OutputFormat::Human | OutputFormat::Github | OutputFormat::Json | OutputFormat::Sarif);
+    let rendered = if streamed { String::new() } else { output::render(args.format, &reports) };
     if args.format == OutputFormat::Github {
         if let Err(message) = output::append_step_summary(&reports) {
             io_errors.push(IoError { path: "GITHUB_STEP_SUMMARY".into(), message });
@@ -181,10 +179,12 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`sluice lint | head`) is not an error worth a panic.
-    if matches!(args.format, OutputFormat::Json | OutputFormat::Sarif) {
+    if streamed {
         let mut w = std::io::BufWriter::new(&mut stdout);
         let _ = match args.format {
             OutputFormat::Sarif => output::write_sarif(&reports, &mut w),
+            OutputFormat::Human => output::write_human(&reports, color, args.fix, &mut w),
+            OutputFormat::Github => output::write_github(&reports, &mut w),
             _ => output::write_json(&reports, &mut w),
         };
         let _ = w.flush();

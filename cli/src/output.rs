@@ -58,26 +58,37 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 pub fn human(reports: &[FileReport], color: bool, fixing: bool) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    let _ = write_human(reports, color, fixing, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`human`], written file by file (a large run's report is tens of megabytes).
+pub fn write_human(
+    reports: &[FileReport],
+    color: bool,
+    fixing: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     for r in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
-        out.push_str(&sluice_rules::render::human(&r.path, &r.text, &r.diagnostics, color));
+        out.write_all(sluice_rules::render::human(&r.path, &r.text, &r.diagnostics, color).as_bytes())?;
     }
     let (e, w, i) = counts(reports.iter());
     let files_with = reports.iter().filter(|r| !r.diagnostics.is_empty()).count();
     let fixable = reports.iter().flat_map(|r| &r.diagnostics).filter(|d| d.fix.is_some()).count();
     let fixed: usize = reports.iter().map(|r| r.fixed).sum();
     if fixed > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "Applied {} to {}.",
             plural(fixed, "fix"),
             plural(reports.iter().filter(|r| r.fixed > 0).count(), "file")
-        );
+        )?;
     }
     if e + w + i == 0 {
-        let _ = writeln!(out, "No problems found in {}.", plural(reports.len(), "file"));
+        writeln!(out, "No problems found in {}.", plural(reports.len(), "file"))?;
     } else {
-        let _ = writeln!(
+        writeln!(
             out,
             "Found {}, {} and {} in {} ({} checked).",
             plural(e, "error"),
@@ -85,12 +96,12 @@ pub fn human(reports: &[FileReport], color: bool, fixing: bool) -> String {
             plural(i, "info"),
             plural(files_with, "file"),
             reports.len()
-        );
+        )?;
         if fixable > 0 && !fixing {
-            let _ = writeln!(out, "{fixable} can be fixed with `sluice lint --fix` (some need `--unsafe-fixes`).");
+            writeln!(out, "{fixable} can be fixed with `sluice lint --fix` (some need `--unsafe-fixes`).")?;
         }
     }
-    out
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -220,7 +231,13 @@ fn gh_escape_prop(s: &str) -> String {
 
 /// GitHub Actions workflow commands: one annotation per finding.
 pub fn github(reports: &[FileReport]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    let _ = write_github(reports, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`github`], written finding by finding.
+pub fn write_github(reports: &[FileReport], out: &mut impl std::io::Write) -> std::io::Result<()> {
     for r in reports {
         let idx = LineIndex::new(&r.text);
         for d in &r.diagnostics {
@@ -235,7 +252,7 @@ pub fn github(reports: &[FileReport]) -> String {
                 message.push_str("\nhelp: ");
                 message.push_str(h);
             }
-            let _ = writeln!(
+            writeln!(
                 out,
                 "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
                 gh_escape_prop(&r.path),
@@ -245,10 +262,10 @@ pub fn github(reports: &[FileReport]) -> String {
                 reg.end_col,
                 gh_escape_prop(&format!("sluice {}", d.rule)),
                 gh_escape_data(&message)
-            );
+            )?;
         }
     }
-    out
+    Ok(())
 }
 
 fn sarif_level(s: Severity) -> &'static str {
