@@ -10,6 +10,7 @@ use crate::version::{MySqlVersion, PgVersion};
 use crate::Dialect;
 use crate::Span;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Settings that decide how a file is analysed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,6 +80,50 @@ pub struct FileContext {
     sections: Vec<SectionKey>,
     /// The walk's state before each statement, and after the last one.
     heads: Vec<Head>,
+    /// Answers of [`FileContext::created_before`] given so far.
+    new_tables: NewTableMemo,
+}
+
+/// Answers of [`FileContext::created_before`], by statement index then table name as written
+/// (rules ask about the same table of the same statement many times; each answer needs catalog
+/// lookups). Computed on first use; a clone starts empty.
+#[derive(Default)]
+struct NewTableMemo(Mutex<Vec<Vec<NewTableAnswer>>>);
+
+/// Schema and name as written, and whether the table is new.
+type NewTableAnswer = (Option<Box<str>>, Box<str>, bool);
+
+impl NewTableMemo {
+    fn get_or(&self, name: &QualifiedName, stmt_index: usize, compute: impl FnOnce() -> bool) -> bool {
+        let same = |(schema, n, _): &&NewTableAnswer| schema.as_deref() == name.schema.as_deref() && **n == *name.name;
+        {
+            let memo = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((_, _, answer)) = memo.get(stmt_index).and_then(|e| e.iter().find(same)) {
+                return *answer;
+            }
+        }
+        let answer = compute();
+        let mut memo = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if memo.len() <= stmt_index {
+            memo.resize_with(stmt_index + 1, Vec::new);
+        }
+        if let Some(entries) = memo.get_mut(stmt_index) {
+            entries.push((name.schema.as_deref().map(Box::from), Box::from(name.name.as_str()), answer));
+        }
+        answer
+    }
+}
+
+impl Clone for NewTableMemo {
+    fn clone(&self) -> Self {
+        NewTableMemo::default()
+    }
+}
+
+impl std::fmt::Debug for NewTableMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewTableMemo")
+    }
 }
 
 /// What a file is linted against: the schema the earlier migrations produced, the tool's
@@ -244,6 +289,12 @@ impl FileContext {
     /// Also true when the table comes from a migration that is not applied yet (the change set
     /// being linted).
     pub fn created_before(&self, name: &QualifiedName, stmt_index: usize) -> bool {
+        // Indices past the end all see the schema after the file: one memo entry for them.
+        let at = stmt_index.min(self.statements.len());
+        self.new_tables.get_or(name, at, || self.compute_created_before(name, stmt_index))
+    }
+
+    fn compute_created_before(&self, name: &QualifiedName, stmt_index: usize) -> bool {
         if self.catalog_before(stmt_index).table(name).is_some_and(|t| t.origin.pending) {
             return true;
         }
@@ -539,6 +590,7 @@ impl<'a> Walk<'a> {
             pending: history.pending,
             sections: section_keys(history.layout),
             heads: self.heads,
+            new_tables: NewTableMemo::default(),
         }
     }
 }
@@ -714,6 +766,34 @@ mod tests {
         for seed in 11..=16 {
             random_edits(true, seed);
         }
+    }
+
+    #[test]
+    fn remembered_new_table_answers_match_computed_ones() {
+        let text = "ALTER TABLE t ADD COLUMN a int;\nCREATE TABLE t (id int);\nCREATE TABLE s.u (id int);\n\
+                    ALTER TABLE T ADD COLUMN b int;\nDROP TABLE t;\nALTER TABLE u ADD COLUMN c int;\n";
+        let file = parse_file(text, Dialect::Postgres);
+        let fcx = FileContext::analyze(&file, &Settings::default());
+        let q = |schema: Option<&str>, name: &str| QualifiedName {
+            schema: schema.map(str::to_string),
+            name: name.into(),
+            span: Span::new(0, 0),
+        };
+        let names = [q(None, "t"), q(None, "T"), q(Some("s"), "u"), q(None, "u"), q(Some("x"), "u"), q(None, "v")];
+        let mut seen = Vec::new();
+        // Twice, in two orders: the second pass answers from the memo.
+        for pass in 0..2 {
+            for i in 0..=file.statements.len() + 1 {
+                for n in &names {
+                    let i = if pass == 0 { i } else { file.statements.len() + 1 - i };
+                    let computed = fcx.compute_created_before(n, i);
+                    assert_eq!(fcx.created_before(n, i), computed, "{n:?} before {i}, pass {pass}");
+                    seen.push(computed);
+                }
+            }
+        }
+        assert!(seen.contains(&true) && seen.contains(&false));
+        assert!(!fcx.created_before(&q(None, "t"), 1) && fcx.created_before(&q(None, "T"), 2));
     }
 
     #[test]
