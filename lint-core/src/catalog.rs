@@ -15,7 +15,10 @@ use crate::ir::{
     AlterActionKind, ColumnDef, Constraint, ConstraintKind, IndexColumn, ObjectKind, Op, QualifiedName, TypeName,
 };
 use crate::Dialect;
-use imbl::{HashMap as PMap, HashSet as PSet};
+/// Persistent maps hashed with foldhash: catalog keys are short identifiers, and SipHash was a
+/// visible share of replaying a long history.
+type PMap<K, V> = imbl::GenericHashMap<K, V, foldhash::fast::RandomState, imbl::shared_ptr::DefaultSharedPtr>;
+type PSet<K> = imbl::GenericHashSet<K, foldhash::fast::RandomState, imbl::shared_ptr::DefaultSharedPtr>;
 use std::sync::Arc;
 
 /// Where an object came from.
@@ -240,20 +243,26 @@ struct Indexes {
     by_name: PMap<Key, PSet<Key>>,
 }
 
+/// Adds `key` to the set at `at`, updating the set in place when this map owns it.
 fn link(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &str) {
-    let mut keys = map.get(at).cloned().unwrap_or_default();
-    keys.insert(Arc::from(key));
-    map.insert(Arc::from(at), keys);
+    match map.get_mut(at) {
+        Some(keys) => {
+            keys.insert(Arc::from(key));
+        }
+        None => {
+            let mut keys = PSet::default();
+            keys.insert(Arc::from(key));
+            map.insert(Arc::from(at), keys);
+        }
+    }
 }
 
+/// Removes `key` from the set at `at`, and the set once it is empty.
 fn unlink(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &str) {
-    if let Some(keys) = map.get(at) {
-        let mut keys = keys.clone();
+    if let Some(keys) = map.get_mut(at) {
         keys.remove(key);
         if keys.is_empty() {
             map.remove(at);
-        } else {
-            map.insert(Arc::from(at), keys);
         }
     }
 }
@@ -327,8 +336,8 @@ impl Catalog {
             dialect,
             tables: Tables::default(),
             indexes: Indexes::default(),
-            enums: PMap::new(),
-            objects: PMap::new(),
+            enums: PMap::default(),
+            objects: PMap::default(),
             unnamed: 0,
         }
     }
