@@ -30,12 +30,13 @@ where
 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
-    let (service, socket) = LspService::build(move |client| Backend::new(client, options, flag))
+    let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
+    let frames = answers.clone();
+    let (service, socket) = LspService::build(move |client| Backend::new(client, options, flag, Some(frames)))
         .custom_method(server::STATUS_METHOD, Backend::status)
         .finish();
     let (to_server, server_input) = tokio::io::duplex(1 << 20);
     let (server_output, from_server) = tokio::io::duplex(1 << 20);
-    let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
     let filter = transport::filter_input(input, to_server, answers);
     let session = async {
         tokio::join!(

@@ -105,6 +105,48 @@ struct Inner {
     state: Mutex<State>,
     linter: Linter,
     shutdown: Arc<AtomicBool>,
+    publisher: Publisher,
+}
+
+/// Sends `textDocument/publishDiagnostics`: serialised straight into a frame for the output pump
+/// when `frames` is set (one serialisation, no intermediate JSON value: a publication can hold
+/// thousands of diagnostics), through the protocol layer's client otherwise. Every publication
+/// takes the same path, so they reach the client in the order they were sent.
+struct Publisher {
+    frames: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    /// Set once `initialize` has been answered; nothing is published before.
+    ready: AtomicBool,
+}
+
+/// A JSON-RPC notification, serialised in the order the protocol layer writes its fields.
+#[derive(serde::Serialize)]
+struct Notification<'a, P> {
+    jsonrpc: &'static str,
+    method: &'static str,
+    params: &'a P,
+}
+
+impl Inner {
+    async fn publish(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+        let Some(frames) = &self.publisher.frames else {
+            self.client.publish_diagnostics(uri, diagnostics, version).await;
+            return;
+        };
+        if !self.publisher.ready.load(Ordering::SeqCst) {
+            return;
+        }
+        let params = PublishDiagnosticsParams { uri, diagnostics, version };
+        let note = Notification { jsonrpc: "2.0", method: "textDocument/publishDiagnostics", params: &params };
+        match serde_json::to_vec(&note) {
+            Ok(body) => {
+                // The pump is gone only when the session has ended.
+                let _ = frames.send(crate::transport::frame(&body));
+            }
+            Err(e) => self.log(MessageType::ERROR, format!("cannot serialise diagnostics: {e}")).await,
+        }
+        // The parameters are freed off the async threads (thousands of strings).
+        tokio::task::spawn_blocking(move || drop(params));
+    }
 }
 
 pub struct Backend {
@@ -260,7 +302,7 @@ impl Inner {
                         message: analysis.diagnostics.first().map(|d| d.message.clone()).unwrap_or_default(),
                         ..Diagnostic::default()
                     };
-                    self.client.publish_diagnostics(lsp_uri, vec![d], Some(key.version)).await;
+                    self.publish(lsp_uri, vec![d], Some(key.version)).await;
                 }
                 return Some(analysis);
             }
@@ -328,7 +370,7 @@ impl Inner {
                 .iter()
                 .map(|d| convert::diagnostic(d, &pos, &lsp_uri, docs_url.as_deref()))
                 .collect();
-            self.client.publish_diagnostics(lsp_uri, diags, Some(key.version)).await;
+            self.publish(lsp_uri, diags, Some(key.version)).await;
         }
         drop(guard);
         // The previous version's parse and findings are freed after publishing, off the
@@ -400,7 +442,14 @@ enum HistorySource {
 }
 
 impl Backend {
-    pub fn new(client: Client, options: Options, shutdown: Arc<AtomicBool>) -> Self {
+    /// A server talking through `client`; with `frames`, diagnostics are published as whole
+    /// frames on that channel (see [`crate::transport::pump_output`]) instead.
+    pub fn new(
+        client: Client,
+        options: Options,
+        shutdown: Arc<AtomicBool>,
+        frames: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    ) -> Self {
         let state = State {
             docs: HashMap::new(),
             unit: ColumnUnit::Utf16,
@@ -416,7 +465,10 @@ impl Backend {
             histories: HashMap::new(),
             history_epoch: 0,
         };
-        Backend { inner: Arc::new(Inner { client, state: Mutex::new(state), linter: options.linter, shutdown }) }
+        let publisher = Publisher { frames, ready: AtomicBool::new(false) };
+        Backend {
+            inner: Arc::new(Inner { client, state: Mutex::new(state), linter: options.linter, shutdown, publisher }),
+        }
     }
 }
 
@@ -470,6 +522,7 @@ impl LanguageServer for Backend {
             }
         }
         let encoding = if utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 };
+        self.inner.publisher.ready.store(true, Ordering::SeqCst);
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(encoding),
@@ -638,10 +691,10 @@ impl LanguageServer for Backend {
         match removed {
             Some(e) if e.is_sql => {
                 // Clear the diagnostics after any lint still publishing for this document.
-                let client = self.inner.client.clone();
+                let inner = self.inner.clone();
                 tokio::spawn(async move {
                     let _guard = e.cache.lock().await;
-                    client.publish_diagnostics(e.uri, Vec::new(), None).await;
+                    inner.publish(e.uri, Vec::new(), None).await;
                 });
             }
             Some(_) => {}

@@ -218,8 +218,9 @@ where
     let _ = server.shutdown().await;
 }
 
-/// Writes the server's frames from `server` and the answers from `answers` to `output`, each
-/// frame whole. Returns when the server's output ends.
+/// Writes the server's frames from `server` and the frames sent on `answers` (answers to dropped
+/// frames, published diagnostics) to `output`, each frame whole. Returns when the server's output
+/// ends.
 pub async fn pump_output<S, O>(mut server: S, mut answers: mpsc::UnboundedReceiver<Vec<u8>>, mut output: O)
 where
     S: AsyncRead + Unpin,

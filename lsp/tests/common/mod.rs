@@ -182,18 +182,21 @@ impl TestClient {
     /// later version than asked for fails the test).
     pub async fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         loop {
-            let msg = self
+            let mut msg = self
                 .next_notification("textDocument/publishDiagnostics", TIMEOUT)
                 .await
                 .unwrap_or_else(|| panic!("no diagnostics for {uri} v{version}; logs: {:?}", self.logs));
-            let p = &msg["params"];
+            let p = &mut msg["params"];
             if p["uri"] != uri {
                 continue;
             }
             let v = p["version"].as_i64();
             assert!(v.is_none_or(|v| v <= version), "got v{v:?} while waiting for v{version}");
             if v == Some(version) {
-                return p["diagnostics"].as_array().cloned().unwrap_or_default();
+                return match p["diagnostics"].take() {
+                    Value::Array(diagnostics) => diagnostics,
+                    _ => Vec::new(),
+                };
             }
         }
     }
