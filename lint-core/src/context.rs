@@ -10,7 +10,7 @@ use crate::version::{MySqlVersion, PgVersion};
 use crate::Dialect;
 use crate::Span;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Settings that decide how a file is analysed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,33 +82,64 @@ pub struct FileContext {
     heads: Vec<Head>,
     /// Answers of [`FileContext::created_before`] given so far.
     new_tables: NewTableMemo,
+    /// Which statements kept the state of the analysis this one was derived from.
+    derived: Option<Derivation>,
+}
+
+/// How [`FileContext::reanalyze`] derived an analysis from a previous one: statements before `k`
+/// are the previous ones at the same place; when `adopted`, statements from `s_new` on are the
+/// previous ones from `s_old` on, moved. Both kept the state they had. `previous` identifies the
+/// previous file: its statement count, text length and text address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Derivation {
+    k: usize,
+    s_old: usize,
+    s_new: usize,
+    adopted: bool,
+    previous: (usize, usize, usize),
+}
+
+/// What identifies the file an analysis was derived from while it is alive.
+fn identity(file: &ParsedFile) -> (usize, usize, usize) {
+    (file.statements.len(), file.text.len(), file.text.as_ptr() as usize)
 }
 
 /// Answers of [`FileContext::created_before`], by statement index then table name as written
 /// (rules ask about the same table of the same statement many times; each answer needs catalog
-/// lookups). Computed on first use; a clone starts empty.
+/// lookups). Computed on first use; a clone starts empty; an analysis derived from another takes
+/// the answers of the statements it kept unchanged.
 #[derive(Default)]
-struct NewTableMemo(Mutex<Vec<Vec<NewTableAnswer>>>);
+struct NewTableMemo(Mutex<Vec<Option<Arc<[NewTableAnswer]>>>>);
 
 /// Schema and name as written, and whether the table is new.
 type NewTableAnswer = (Option<Box<str>>, Box<str>, bool);
 
 impl NewTableMemo {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Arc<[NewTableAnswer]>>>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The answers of `previous` for statement `from(i)` as those of statement `i`, for `i` below
+    /// `statements`.
+    fn carried(previous: &NewTableMemo, statements: usize, from: impl Fn(usize) -> Option<usize>) -> NewTableMemo {
+        let old = previous.lock();
+        let memo = (0..statements).map(|i| from(i).and_then(|j| old.get(j).cloned().flatten())).collect();
+        NewTableMemo(Mutex::new(memo))
+    }
+
     fn get_or(&self, name: &QualifiedName, stmt_index: usize, compute: impl FnOnce() -> bool) -> bool {
         let same = |(schema, n, _): &&NewTableAnswer| schema.as_deref() == name.schema.as_deref() && **n == *name.name;
-        {
-            let memo = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some((_, _, answer)) = memo.get(stmt_index).and_then(|e| e.iter().find(same)) {
-                return *answer;
-            }
+        if let Some((_, _, answer)) = self.lock().get(stmt_index).and_then(|e| e.as_deref()?.iter().find(same)) {
+            return *answer;
         }
         let answer = compute();
-        let mut memo = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut memo = self.lock();
         if memo.len() <= stmt_index {
-            memo.resize_with(stmt_index + 1, Vec::new);
+            memo.resize(stmt_index + 1, None);
         }
         if let Some(entries) = memo.get_mut(stmt_index) {
-            entries.push((name.schema.as_deref().map(Box::from), Box::from(name.name.as_str()), answer));
+            let new = (name.schema.as_deref().map(Box::from), Box::from(name.name.as_str()), answer);
+            *entries = Some(entries.as_deref().unwrap_or_default().iter().cloned().chain([new]).collect());
         }
         answer
     }
@@ -231,13 +262,38 @@ impl FileContext {
         let new_base = new.get(s_new).map_or(file.text.len(), |s| s.span.start);
         let map = IndexMap { k, s_old, s_new };
         let mut walked = s_new.saturating_sub(k);
-        if !walk.adopt(previous, &map, (old_base, new_base), &sections) {
+        let adopted = walk.adopt(previous, &map, (old_base, new_base), &sections);
+        if !adopted {
             for (i, stmt) in new.iter().enumerate().skip(s_new) {
                 walk.step(i, stmt);
             }
             walked = new.len() - k;
         }
-        (walk.finish(history), walked)
+        let mut fcx = walk.finish(history);
+        fcx.derived = Some(Derivation { k, s_old, s_new, adopted, previous: identity(previous_file) });
+        // The answers about an unchanged statement depend only on its state.
+        fcx.new_tables =
+            NewTableMemo::carried(&previous.new_tables, new.len(), |i| fcx.unchanged_from(previous_file, i));
+        (fcx, walked)
+    }
+
+    /// For statement `i` of this analysis, made by [`reanalyze`](Self::reanalyze) from the analysis
+    /// of `previous_file`, the index of the statement of `previous_file` it is unchanged from: the
+    /// same text (moved at most), analysed in the same state (the same schema before it, the same
+    /// transaction and session state, section and tables created earlier). `None` for a statement
+    /// analysed again, for an analysis not derived from `previous_file`'s, and past the end.
+    pub fn unchanged_from(&self, previous_file: &ParsedFile, i: usize) -> Option<usize> {
+        let d = self.derived?;
+        if d.previous != identity(previous_file) || i >= self.statements.len() {
+            return None;
+        }
+        if i < d.k {
+            Some(i)
+        } else if d.adopted && i >= d.s_new {
+            Some(i - d.s_new + d.s_old)
+        } else {
+            None
+        }
     }
 
     /// The schema just before statement `i` (after the last statement for `i` past the end).
@@ -591,6 +647,7 @@ impl<'a> Walk<'a> {
             sections: section_keys(history.layout),
             heads: self.heads,
             new_tables: NewTableMemo::default(),
+            derived: None,
         }
     }
 }
@@ -681,6 +738,33 @@ mod tests {
         }
     }
 
+    /// Every statement `unchanged_from` maps to a previous one has the same text and state.
+    fn assert_unchanged_is_the_same(
+        fcx: &FileContext,
+        file: &ParsedFile,
+        previous: &FileContext,
+        previous_file: &ParsedFile,
+        text: &str,
+    ) {
+        for (i, stmt) in file.statements.iter().enumerate() {
+            let Some(j) = fcx.unchanged_from(previous_file, i) else { continue };
+            let old = &previous_file.statements[j];
+            assert_eq!(extent(stmt).slice(&file.text), extent(old).slice(&previous_file.text), "{i} <- {j}:\n{text}");
+            assert!(fcx.catalog_before(i) == previous.catalog_before(j), "{i} <- {j}:\n{text}");
+            let (mut a, b) = (fcx.statements[i].clone(), &previous.statements[j]);
+            // The statement holding a lock may have moved with the edit; whether one is held may not.
+            assert_eq!(a.holds_strong_lock_since.is_some(), b.holds_strong_lock_since.is_some(), "{text}");
+            a.holds_strong_lock_since = b.holds_strong_lock_since;
+            assert_eq!(&a, b, "{i} <- {j}:\n{text}");
+            assert_eq!(fcx.heads[i].section.is_some(), previous.heads[j].section.is_some(), "{text}");
+            let created = |f: &FileContext, k: usize| {
+                f.created_tables.iter().filter(|(_, c)| *c < k).map(|(n, _)| n.display()).collect::<Vec<_>>()
+            };
+            assert_eq!(created(fcx, i), created(previous, j), "{i} <- {j}:\n{text}");
+        }
+        assert_eq!(fcx.unchanged_from(file, 0), None, "derived from another file");
+    }
+
     fn random_edits(goose: bool, seed: u64) {
         let settings = Settings { assume_in_transaction: goose, ..Settings::default() };
         let mut before = Catalog::new(Dialect::Postgres);
@@ -714,8 +798,28 @@ mod tests {
             let full = FileContext::analyze_in(&file, &settings, &history);
             let fcx = match previous {
                 Some((p, pf)) => {
+                    // Answers the previous analysis gave are carried to unchanged statements.
+                    let names: Vec<QualifiedName> = ["users", "a", "B", "c"]
+                        .iter()
+                        .map(|n| QualifiedName { schema: None, name: n.to_string(), span: Span::new(0, 0) })
+                        .collect();
+                    for i in (0..=pf.statements.len()).step_by(2) {
+                        for n in &names {
+                            let _ = p.created_before(n, i);
+                        }
+                    }
                     let again = FileContext::reanalyze(&file, &settings, &history, p, pf);
                     assert_same(&again, &full, &text);
+                    assert_unchanged_is_the_same(&again, &file, p, pf, &text);
+                    for i in 0..=file.statements.len() {
+                        for n in &names {
+                            assert_eq!(
+                                again.created_before(n, i),
+                                full.compute_created_before(n, i),
+                                "{n:?} {i}:\n{text}"
+                            );
+                        }
+                    }
                     again
                 }
                 None => full,
@@ -808,6 +912,8 @@ mod tests {
         let (again, walked) = FileContext::reanalyze_counted(&new_file, &settings, &history, &fcx, &file);
         assert_same(&again, &FileContext::analyze_in(&new_file, &settings, &history), &edited);
         assert_eq!(walked, 15);
+        let unchanged: Vec<_> = (0..20).map(|i| again.unchanged_from(&file, i)).collect();
+        assert_eq!(unchanged, (0..20).map(|i| (i < 5).then_some(i)).collect::<Vec<_>>());
     }
 
     #[test]
@@ -824,6 +930,8 @@ mod tests {
             let (again, walked) = FileContext::reanalyze_counted(&new_file, &settings, &history, &fcx, &file);
             assert_same(&again, &FileContext::analyze_in(&new_file, &settings, &history), &edited);
             assert_eq!(walked, 1, "only the edited statement is analysed again");
+            let unchanged: Vec<_> = (0..100).map(|i| again.unchanged_from(&file, i)).collect();
+            assert_eq!(unchanged, (0..100).map(|i| (i != 15).then_some(i)).collect::<Vec<_>>());
         }
     }
 }

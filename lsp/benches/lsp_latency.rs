@@ -106,7 +106,7 @@ async fn run() {
     // The floor: parsing (with the cache) and linting the same edits in-process, no LSP, each
     // version reusing the analysis of the one before.
     let config = sluice_rules::LintConfig::default();
-    let linter: sluice_lsp::Linter = std::sync::Arc::new(sluice_rules::lint_in_context);
+    let linter: sluice_lsp::Linter = std::sync::Arc::new(sluice_rules::lint_reusing);
     let mut cache = sluice_core::ParseCache::new();
     let mut previous =
         sluice_lsp::analysis::analyze(text.clone(), 1, Ok(config.clone()), &mut cache, &linter, None, None);

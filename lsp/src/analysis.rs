@@ -3,13 +3,18 @@
 
 use crate::history::SetHistory;
 use sluice_core::{Diagnostic, FileContext, History, LineIndex, ParseCache, ParsedFile, Severity, Span};
-use sluice_rules::LintConfig;
+use sluice_rules::{Findings, LintConfig};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-/// The function that lints a parsed file in its analysed context (`sluice_rules::lint_in_context`,
-/// replaceable in tests to check that a panicking rule does not take the server down).
-pub type Linter = Arc<dyn Fn(&ParsedFile, &FileContext, &LintConfig) -> Vec<Diagnostic> + Send + Sync>;
+/// The function that lints a parsed file in its analysed context, reusing the findings of the
+/// previous version of the document when given (`sluice_rules::lint_reusing`, replaceable in
+/// tests to check that a panicking rule does not take the server down).
+pub type Linter = Arc<
+    dyn Fn(&ParsedFile, &FileContext, &LintConfig, Option<(&ParsedFile, &Findings)>) -> (Vec<Diagnostic>, Findings)
+        + Send
+        + Sync,
+>;
 
 /// Name of the diagnostic published when linting itself failed (a panic in a rule).
 pub const INTERNAL_ERROR: &str = "internal-error";
@@ -29,6 +34,8 @@ pub struct Analysis {
     /// What the file was linted in (`None` when linting failed), and the migration history it
     /// was analysed against: the next version reuses it for the statements an edit left alone.
     context: Option<(FileContext, Option<HistoryPlace>)>,
+    /// The rule findings behind `diagnostics`, for the next version.
+    findings: Findings,
 }
 
 /// A file's migration history and its position there.
@@ -42,7 +49,16 @@ pub fn too_large(version: i32, message: String) -> Analysis {
     let text = String::new();
     let index = LineIndex::new(&text);
     let d = whole_file_diagnostic(&text, FILE_TOO_LARGE, Severity::Info, message);
-    Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None, context: None }
+    Analysis {
+        version,
+        text,
+        index,
+        parsed: None,
+        diagnostics: vec![d],
+        config: None,
+        context: None,
+        findings: Findings::default(),
+    }
 }
 
 /// A UTF-8 byte order mark is three bytes; replacing it by three spaces keeps every offset.
@@ -72,16 +88,26 @@ pub fn analyze(
         Ok(c) => c,
         Err(message) => {
             let d = whole_file_diagnostic(&text, CONFIG_ERROR, Severity::Error, message);
-            return Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: None, context: None };
+            return Analysis {
+                version,
+                text,
+                index,
+                parsed: None,
+                diagnostics: vec![d],
+                config: None,
+                context: None,
+                findings: Findings::default(),
+            };
         }
     };
+    let previous_config = previous.and_then(|p| p.config.as_ref());
     let same_history = |h: &Option<HistoryPlace>| match (h, history) {
         (None, None) => true,
         (Some((a, i)), Some((b, j))) => Arc::ptr_eq(a, b) && *i == j,
         _ => false,
     };
     let previous = previous.and_then(|p| match (&p.context, &p.parsed) {
-        (Some((fcx, h)), Some(parsed)) if same_history(h) => Some((fcx, parsed)),
+        (Some((fcx, h)), Some(parsed)) if same_history(h) => Some((fcx, parsed, &p.findings)),
         _ => None,
     });
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -89,20 +115,34 @@ pub fn analyze(
         let parsed = sluice_core::parse_file_cached(&src, config.settings.dialect, cache);
         let settings = &config.settings;
         let fcx = match (history, previous) {
-            (Some((h, index)), previous) => h.context(index, &src, &parsed, previous),
-            (None, Some((fcx, file))) => {
+            (Some((h, index)), previous) => h.context(index, &src, &parsed, previous.map(|(f, p, _)| (f, p))),
+            (None, Some((fcx, file, _))) => {
                 let alone = History { pending: true, ..History::default() };
                 Some(FileContext::reanalyze(&parsed, settings, &alone, fcx, file))
             }
             (None, None) => Some(FileContext::analyze(&parsed, settings)),
         };
-        let diagnostics = fcx.as_ref().map(|fcx| linter(&parsed, fcx, &config)).unwrap_or_default();
-        (parsed, diagnostics, fcx)
+        // The previous findings apply only under the same configuration (rule levels and options).
+        let reusable = previous.filter(|_| previous_config.is_some_and(|c| same_config(c, &config)));
+        let (diagnostics, findings) = match &fcx {
+            Some(fcx) => linter(&parsed, fcx, &config, reusable.map(|(_, file, findings)| (file, findings))),
+            None => (Vec::new(), Findings::default()),
+        };
+        (parsed, diagnostics, fcx, findings)
     }));
     match result {
-        Ok((parsed, diagnostics, fcx)) => {
+        Ok((parsed, diagnostics, fcx, findings)) => {
             let context = fcx.map(|fcx| (fcx, history.map(|(h, i)| (h.clone(), i))));
-            Analysis { version, text, index, parsed: Some(parsed), diagnostics, config: Some(config), context }
+            Analysis {
+                version,
+                text,
+                index,
+                parsed: Some(parsed),
+                diagnostics,
+                config: Some(config),
+                context,
+                findings,
+            }
         }
         Err(panic) => {
             *cache = ParseCache::new();
@@ -117,9 +157,23 @@ pub fn analyze(
                 Severity::Error,
                 format!("sluice failed while linting this file ({what}); please report this bug"),
             );
-            Analysis { version, text, index, parsed: None, diagnostics: vec![d], config: Some(config), context: None }
+            Analysis {
+                version,
+                text,
+                index,
+                parsed: None,
+                diagnostics: vec![d],
+                config: Some(config),
+                context: None,
+                findings: Findings::default(),
+            }
         }
     }
+}
+
+/// Two configurations that lint alike.
+fn same_config(a: &LintConfig, b: &LintConfig) -> bool {
+    a.settings == b.settings && a.levels == b.levels
 }
 
 /// A diagnostic on the first line of the file.

@@ -50,7 +50,7 @@ impl Default for Options {
             debounce: Duration::from_millis(debounce.unwrap_or(150)),
             docs_url: std::env::var("SLUICE_DOCS_URL").ok().filter(|s| !s.is_empty()),
             max_file_bytes: 2 * 1024 * 1024,
-            linter: Arc::new(sluice_rules::lint_in_context),
+            linter: Arc::new(sluice_rules::lint_reusing),
         }
     }
 }
@@ -120,7 +120,7 @@ struct Publisher {
 
 /// A JSON-RPC notification, serialised in the order the protocol layer writes its fields.
 #[derive(serde::Serialize)]
-struct Notification<'a, P> {
+struct Notification<'a, P: ?Sized> {
     jsonrpc: &'static str,
     method: &'static str,
     params: &'a P,
@@ -128,24 +128,43 @@ struct Notification<'a, P> {
 
 impl Inner {
     async fn publish(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
-        let Some(frames) = &self.publisher.frames else {
+        if self.publisher.frames.is_none() {
             self.client.publish_diagnostics(uri, diagnostics, version).await;
+        } else {
+            self.send_publication(&PublishDiagnosticsParams { uri, diagnostics, version }, 0).await;
+        }
+    }
+
+    /// Publishes the findings of `analysis`.
+    async fn publish_analysis(&self, uri: Uri, analysis: &Analysis, unit: ColumnUnit, docs_url: Option<&str>) {
+        let pos = crate::document::Positions { text: &analysis.text, index: &analysis.index, unit };
+        let version = Some(analysis.version);
+        if self.publisher.frames.is_none() {
+            let diagnostics = analysis.diagnostics.iter().map(|d| convert::diagnostic(d, &pos, &uri, docs_url));
+            self.client.publish_diagnostics(uri.clone(), diagnostics.collect(), version).await;
             return;
-        };
+        }
+        let diagnostics = &analysis.diagnostics;
+        let publication = convert::Publication { uri: &uri, diagnostics, pos: &pos, docs_url, version };
+        // A finding takes a few hundred bytes of JSON.
+        self.send_publication(&publication, 320 * diagnostics.len()).await;
+    }
+
+    /// Sends `params` as a `textDocument/publishDiagnostics` frame on the publisher's channel.
+    async fn send_publication(&self, params: &impl serde::Serialize, size_hint: usize) {
+        let Some(frames) = &self.publisher.frames else { return };
         if !self.publisher.ready.load(Ordering::SeqCst) {
             return;
         }
-        let params = PublishDiagnosticsParams { uri, diagnostics, version };
-        let note = Notification { jsonrpc: "2.0", method: "textDocument/publishDiagnostics", params: &params };
-        match serde_json::to_vec(&note) {
-            Ok(body) => {
+        let note = Notification { jsonrpc: "2.0", method: "textDocument/publishDiagnostics", params };
+        let mut body = Vec::with_capacity(size_hint + 128);
+        match serde_json::to_writer(&mut body, &note) {
+            Ok(()) => {
                 // The pump is gone only when the session has ended.
                 let _ = frames.send(crate::transport::frame(&body));
             }
             Err(e) => self.log(MessageType::ERROR, format!("cannot serialise diagnostics: {e}")).await,
         }
-        // The parameters are freed off the async threads (thousands of strings).
-        tokio::task::spawn_blocking(move || drop(params));
     }
 }
 
@@ -364,13 +383,7 @@ impl Inner {
             (unit, docs_url)
         };
         if publish {
-            let pos = crate::document::Positions { text: &analysis.text, index: &analysis.index, unit };
-            let diags: Vec<Diagnostic> = analysis
-                .diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(d, &pos, &lsp_uri, docs_url.as_deref()))
-                .collect();
-            self.publish(lsp_uri, diags, Some(key.version)).await;
+            self.publish_analysis(lsp_uri, &analysis, unit, docs_url.as_deref()).await;
         }
         drop(guard);
         // The previous version's parse and findings are freed after publishing, off the

@@ -1,6 +1,7 @@
 //! Incremental re-analysis: a document edited many times at random places is linted, version
-//! after version, reusing the analysis of the version before; every result must equal a full
-//! lint of the same text (on its own, and as one migration of a goose history).
+//! after version, reusing the analysis of the version before (its file context, and the findings
+//! of the statement rules on unchanged statements); every result must equal a full lint of the
+//! same text (on its own, and as one migration of a goose history).
 
 #![allow(clippy::unwrap_used)]
 
@@ -34,7 +35,23 @@ const POOL: &[&str] = &[
     "-- +goose Up",
     "-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n-- +goose StatementEnd",
     "ALTER TABLE",
+    // Statements the statement rules (findings reused on unchanged statements) report, with fixes
+    // at the statement's start and after its terminator.
+    "CREATE INDEX users_email ON users (email);",
+    "ALTER TABLE users ADD CONSTRAINT users_age CHECK (age > 0);",
+    "ALTER TABLE sessions ADD CONSTRAINT s_u2 FOREIGN KEY (user_id) REFERENCES users (id);",
+    "ALTER TABLE users ADD COLUMN flag boolean NOT NULL;",
+    "ALTER TABLE users ALTER COLUMN age DROP NOT NULL;",
+    "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+    "VACUUM FULL users;",
+    "REINDEX TABLE sessions;",
+    "ALTER TABLE users ADD PRIMARY KEY (id);",
 ];
+
+/// Counts the findings of the statement rules, so the tests show they had some to reuse.
+fn statement_rule_findings(diagnostics: &[sluice_core::Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| sluice_rules::STATEMENT_RULES.contains(&d.rule)).count()
+}
 
 struct Lcg(u64);
 
@@ -75,12 +92,13 @@ fn edit(rng: &mut Lcg, text: &str) -> String {
 }
 
 fn linter() -> sluice_lsp::Linter {
-    Arc::new(sluice_rules::lint_in_context)
+    Arc::new(sluice_rules::lint_reusing)
 }
 
 #[test]
 fn edits_of_a_lone_file_lint_like_a_full_lint() {
     let config = LintConfig::default();
+    let mut reported = 0;
     for seed in 1..=4u64 {
         let mut rng = Lcg(seed);
         let mut text: String = (0..40).map(|_| format!("{}\n", POOL[rng.next(POOL.len())])).collect();
@@ -93,10 +111,12 @@ fn edits_of_a_lone_file_lint_like_a_full_lint() {
                 sluice_rules::lint_text(&text, &config),
                 "seed {seed}, version {version}:\n{text}"
             );
+            reported += statement_rule_findings(&a.diagnostics);
             previous = Some(a);
             text = edit(&mut rng, &text);
         }
     }
+    assert!(reported > 1000, "{reported}");
 }
 
 #[test]
@@ -116,6 +136,7 @@ fn edits_of_a_migration_lint_like_a_full_lint_of_its_history() {
     assert_eq!(index, 1);
     let config = history.config(index).unwrap().clone();
     let mut text = std::fs::read_to_string(root.join("00002_create_sessions.sql")).unwrap();
+    let mut reported = 0;
     for seed in 1..=3u64 {
         let mut rng = Lcg(seed);
         let mut cache = sluice_core::ParseCache::new();
@@ -132,8 +153,10 @@ fn edits_of_a_migration_lint_like_a_full_lint_of_its_history() {
             );
             let full = history.lint(index, &text, &sluice_core::parse_file(&text, config.settings.dialect));
             assert_eq!(a.diagnostics, full, "seed {seed}, version {version}:\n{text}");
+            reported += statement_rule_findings(&a.diagnostics);
             previous = Some(a);
             text = edit(&mut rng, &text);
         }
     }
+    assert!(reported > 500, "{reported}");
 }

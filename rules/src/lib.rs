@@ -14,5 +14,8 @@ pub mod rules;
 pub mod suppress;
 
 pub use history::{lint_history, MigrationInput, PreparedHistory};
-pub use lint::{fix_text, fix_text_with, lint_bytes, lint_in_context, lint_parsed, lint_text, FileLint, LintConfig};
+pub use lint::{
+    fix_text, fix_text_with, lint_bytes, lint_in_context, lint_parsed, lint_reusing, lint_text, FileLint, Findings,
+    LintConfig, STATEMENT_RULES,
+};
 pub use rule::{Category, FixKind, Rule, RuleContext, RuleMeta};

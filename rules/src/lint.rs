@@ -10,6 +10,7 @@ use sluice_core::{
     parse_file, Diagnostic, Edit, FileContext, Fix, ParsedFile, Settings, Severity, SourceText, Span, StatementStatus,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which rules run and at what severity, plus the analysis settings.
 #[derive(Clone, Debug, Default)]
@@ -125,19 +126,191 @@ pub fn lint_parsed(file: &ParsedFile, config: &LintConfig) -> Vec<Diagnostic> {
 
 /// Lints a parsed file against an analysed context (the schema and conventions of its history).
 pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig) -> Vec<Diagnostic> {
-    let cx = RuleContext { file, fcx };
+    lint(file, fcx, config, None, false).0
+}
+
+/// The rules whose findings on a statement depend on nothing but that statement (its text and
+/// operations, with every span inside it) and the state it runs in as [`FileContext`] records it
+/// (the schema before it, transaction and session state, section, tables created earlier), under
+/// the same settings. [`lint_reusing`] keeps their findings on statements an edit left alone.
+pub const STATEMENT_RULES: &[&str] = &[
+    "add-auto-increment-column",
+    "add-check-constraint-scans-table",
+    "add-column-expression-default",
+    "add-column-volatile-default",
+    "add-foreign-key-copies-table",
+    "add-not-null-column-without-default",
+    "alter-table-set-rewrites-table",
+    "constraint-without-not-valid",
+    "create-index-concurrently-pg14-bug",
+    "create-index-non-concurrently",
+    "detach-partition-non-concurrently",
+    "drop-not-null",
+    "drop-primary-key",
+    "exclusion-constraint-on-existing-table",
+    "identifier-too-long",
+    "reindex-non-concurrently",
+    "unique-constraint-builds-index",
+    "vacuum-full-or-cluster",
+];
+
+/// The rule findings of one lint (before severities and suppressions), kept so that the lint of a
+/// later version of the file can reuse them ([`lint_reusing`]).
+#[derive(Clone, Debug, Default)]
+pub struct Findings {
+    /// By rule (position in the registry): its findings, `None` when it did not run.
+    by_rule: Vec<Option<Vec<Arc<Diagnostic>>>>,
+}
+
+/// [`lint_in_context`], reusing `previous`: the parse of an earlier version of the file and the
+/// findings of its lint, when `fcx` was made from that version's analysis by
+/// [`FileContext::reanalyze`]. The [`STATEMENT_RULES`] check only the statements
+/// [`FileContext::unchanged_from`] does not map to the previous version; their findings on the
+/// others are the previous ones, moved with their statement. Every other rule checks the whole
+/// file. The result equals [`lint_in_context`]'s; the findings are returned for the next version.
+pub fn lint_reusing(
+    file: &ParsedFile,
+    fcx: &FileContext,
+    config: &LintConfig,
+    previous: Option<(&ParsedFile, &Findings)>,
+) -> (Vec<Diagnostic>, Findings) {
+    lint(file, fcx, config, previous, true)
+}
+
+/// How the statements of a file map to those of its previous version.
+struct Reuse<'p> {
+    old_file: &'p ParsedFile,
+    findings: &'p Findings,
+    /// By statement of the previous version: the statement it is unchanged as.
+    old_to_new: Vec<Option<usize>>,
+    /// By statement: checked again (no previous findings apply to it).
+    edited: Vec<bool>,
+}
+
+/// The statement with its terminator.
+fn extent(s: &sluice_core::Statement) -> Span {
+    Span::new(s.span.start, s.terminator.map_or(s.span.end, |t| t.end.max(s.span.end)))
+}
+
+/// The index of the statement whose span is `span`.
+fn statement_index(file: &ParsedFile, span: Span) -> Option<usize> {
+    let at = file.statements.partition_point(|s| s.span.start < span.start);
+    file.statements.get(at).filter(|s| s.span == span).map(|_| at)
+}
+
+impl<'p> Reuse<'p> {
+    fn new(file: &ParsedFile, fcx: &FileContext, old_file: &'p ParsedFile, findings: &'p Findings) -> Option<Self> {
+        if findings.by_rule.len() != RULES.len() {
+            return None;
+        }
+        let mut old_to_new = vec![None; old_file.statements.len()];
+        let mut edited = vec![true; file.statements.len()];
+        for (i, stmt) in file.statements.iter().enumerate() {
+            let Some(j) = fcx.unchanged_from(old_file, i) else { continue };
+            let old = old_file.statements.get(j)?;
+            if extent(old).slice(&old_file.text) != extent(stmt).slice(&file.text) {
+                return None;
+            }
+            old_to_new[j] = Some(i);
+            edited[i] = false;
+        }
+        Some(Reuse { old_file, findings, old_to_new, edited })
+    }
+
+    /// The findings of `rule` (position `r` in the registry): its previous findings on unchanged
+    /// statements, moved, and a check of the edited ones. `None` when a previous finding reaches
+    /// outside its statement (the rule then checks the whole file).
+    fn findings(&self, r: usize, rule: &dyn crate::rule::Rule, cx: &RuleContext<'_>) -> Option<Vec<Arc<Diagnostic>>> {
+        let old = self.findings.by_rule.get(r)?.as_ref()?;
+        let mut out: Vec<(usize, Arc<Diagnostic>)> = Vec::with_capacity(old.len());
+        for d in old {
+            let j = statement_index(self.old_file, d.statement)?;
+            let Some(i) = self.old_to_new.get(j).copied().flatten() else { continue };
+            let from = extent(self.old_file.statements.get(j)?);
+            let to = cx.file.statements.get(i)?.span.start;
+            out.push((i, moved(d, from, to)?));
+        }
+        let only = RuleContext { file: cx.file, fcx: cx.fcx, only: Some(&self.edited) };
+        let mut reporter = Reporter::new(rule.meta());
+        rule.check(&only, &mut reporter);
+        for d in reporter.diagnostics {
+            let i = statement_index(cx.file, d.statement)?;
+            // Findings on unchanged statements (from a rule reading the statements directly) are
+            // the previous ones.
+            if self.edited.get(i).copied().unwrap_or(false) {
+                out.push((i, Arc::new(d)));
+            }
+        }
+        out.sort_by_key(|(i, _)| *i);
+        Some(out.into_iter().map(|(_, d)| d).collect())
+    }
+}
+
+/// `d`, found on the statement whose extent was `from`, for the same statement now starting at
+/// `to`; `None` when one of its spans is outside the statement.
+fn moved(d: &Arc<Diagnostic>, from: Span, to: usize) -> Option<Arc<Diagnostic>> {
+    let inside = |s: Span| from.start <= s.start && s.end <= from.end;
+    let spans = [d.span, d.statement]
+        .into_iter()
+        .chain(d.labels.iter().map(|l| l.span))
+        .chain(d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.span)));
+    if !spans.clone().all(inside) {
+        return None;
+    }
+    if to == from.start {
+        return Some(d.clone());
+    }
+    let mut d = Diagnostic::clone(d);
+    let shift = |s: &mut Span| *s = Span::new(s.start - from.start + to, s.end - from.start + to);
+    shift(&mut d.span);
+    shift(&mut d.statement);
+    d.labels.iter_mut().for_each(|l| shift(&mut l.span));
+    d.fix.iter_mut().flat_map(|f| f.edits.iter_mut()).for_each(|e| shift(&mut e.span));
+    Some(Arc::new(d))
+}
+
+fn lint(
+    file: &ParsedFile,
+    fcx: &FileContext,
+    config: &LintConfig,
+    previous: Option<(&ParsedFile, &Findings)>,
+    keep: bool,
+) -> (Vec<Diagnostic>, Findings) {
+    let cx = RuleContext { file, fcx, only: None };
     let dialect = config.settings.dialect;
+    let reuse = previous.and_then(|(old_file, findings)| Reuse::new(file, fcx, old_file, findings));
+    let mut kept = Findings { by_rule: Vec::with_capacity(if keep { RULES.len() } else { 0 }) };
 
     let mut found: Vec<Diagnostic> = Vec::new();
-    for rule in RULES {
+    for (r, rule) in RULES.iter().enumerate() {
         let meta = rule.meta();
-        if !meta.applies_to(dialect) {
+        let severity = if meta.applies_to(dialect) { config.severity_of(meta) } else { None };
+        let Some(severity) = severity else {
+            if keep {
+                kept.by_rule.push(None);
+            }
             continue;
-        }
-        let Some(severity) = config.severity_of(meta) else { continue };
-        let mut reporter = Reporter::new(meta);
-        rule.check(&cx, &mut reporter);
-        for mut d in reporter.diagnostics {
+        };
+        let reused = match &reuse {
+            Some(reuse) if STATEMENT_RULES.contains(&meta.name) => reuse.findings(r, *rule, &cx),
+            _ => None,
+        };
+        let diagnostics = match reused {
+            Some(reused) => {
+                let copies = reused.iter().map(|d| Diagnostic::clone(d)).collect();
+                kept.by_rule.push(Some(reused));
+                copies
+            }
+            None => {
+                let mut reporter = Reporter::new(meta);
+                rule.check(&cx, &mut reporter);
+                if keep {
+                    kept.by_rule.push(Some(reporter.diagnostics.iter().cloned().map(Arc::new).collect()));
+                }
+                reporter.diagnostics
+            }
+        };
+        for mut d in diagnostics {
             // A rule may lower one finding below its default (a contract migration's compatibility
             // findings are info); the configured level never raises it back.
             d.severity = if d.severity < meta.severity { d.severity.min(severity) } else { severity };
@@ -181,7 +354,7 @@ pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig
     out.extend(builtin_diagnostics(file, config));
     out.extend(suppression_diagnostics(file, config, &sups, &used));
     out.sort_by(|a, b| (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule)));
-    out
+    (out, kept)
 }
 
 fn builtin(meta: &'static RuleMeta, severity: Severity, span: Span, statement: Span, message: String) -> Diagnostic {
@@ -375,4 +548,103 @@ pub fn fix_text_with(text: &str, unsafe_fixes: bool, lint: impl Fn(&str) -> Vec<
         current = next;
     }
     (current, applied)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sluice_core::{parse_file, History};
+
+    /// Lints `text` reusing the lint of `previous`, as an editor does after an edit.
+    fn relint(
+        previous: &(ParsedFile, FileContext, Findings),
+        text: &str,
+        config: &LintConfig,
+    ) -> ((ParsedFile, FileContext, Findings), Vec<Diagnostic>) {
+        let file = parse_file(text, config.settings.dialect);
+        let alone = History { pending: true, ..History::default() };
+        let fcx = FileContext::reanalyze(&file, &config.settings, &alone, &previous.1, &previous.0);
+        let (out, findings) = lint_reusing(&file, &fcx, config, Some((&previous.0, &previous.2)));
+        ((file, fcx, findings), out)
+    }
+
+    fn first(text: &str, config: &LintConfig) -> (ParsedFile, FileContext, Findings) {
+        let file = parse_file(text, config.settings.dialect);
+        let fcx = FileContext::analyze(&file, &config.settings);
+        let (_, findings) = lint_reusing(&file, &fcx, config, None);
+        (file, fcx, findings)
+    }
+
+    const FILE: &str = "CREATE INDEX a_x ON a (x);\n\
+                        ALTER TABLE a ADD CONSTRAINT a_c CHECK (x > 0);\n\
+                        UPDATE a SET x = 1;\n\
+                        CREATE INDEX a_y ON a (y);\n\
+                        ALTER TABLE b ADD CONSTRAINT b_c CHECK (y > 0);\n";
+
+    #[test]
+    fn statement_rules_exist() {
+        for name in STATEMENT_RULES {
+            assert!(registry::lookup(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn findings_of_unchanged_statements_are_reused_and_moved() {
+        let config = LintConfig::default();
+        let mut previous = first(FILE, &config);
+        // Mark the kept findings: the marks show which findings were reused.
+        for found in previous.2.by_rule.iter_mut().flatten() {
+            for d in found.iter_mut() {
+                Arc::make_mut(d).message.push_str(" [kept]");
+            }
+        }
+        // A longer UPDATE: the statements after it move by 4 bytes.
+        let edited = FILE.replace("x = 1", "x = 1000");
+        let (_, out) = relint(&previous, &edited, &config);
+        let full = lint_text(&edited, &config);
+        assert_eq!(out.len(), full.len());
+        for (a, b) in out.iter().zip(&full) {
+            let kept = a.message.strip_suffix(" [kept]");
+            // Every finding of the statement rules is on an unchanged statement here.
+            assert_eq!(kept.is_some(), STATEMENT_RULES.contains(&a.rule), "{a:?}");
+            assert_eq!((kept.unwrap_or(&a.message), a.span, a.statement), (b.message.as_str(), b.span, b.statement));
+            assert_eq!(a.fix, b.fix);
+        }
+        assert!(out.iter().any(|d| d.span.start > edited.find("1000").unwrap()));
+    }
+
+    #[test]
+    fn edits_that_change_the_state_or_the_statement_check_it_again() {
+        let config = LintConfig::default();
+        let mut previous = first(FILE, &config);
+        for edited in [
+            // The table becomes new: no lock finding after it.
+            format!("CREATE TABLE a (x int, y int);\n{FILE}"),
+            // The statement itself changes.
+            FILE.replace("(x > 0)", "(x > 10) NOT VALID"),
+            FILE.replace("CREATE INDEX a_y ON a (y);\n", ""),
+            FILE.replace("ALTER TABLE b", "BEGIN;\nALTER TABLE b"),
+            format!("{FILE}CREATE INDEX b_z ON b (z);\n"),
+        ] {
+            let (next, out) = relint(&previous, &edited, &config);
+            assert_eq!(out, lint_text(&edited, &config), "{edited}");
+            previous = next;
+        }
+    }
+
+    #[test]
+    fn other_configurations_and_files_are_not_reused() {
+        let config = LintConfig::default();
+        let previous = first(FILE, &config);
+        // Findings of another lint (not the one the context was derived from) are ignored.
+        let file = parse_file(FILE, config.settings.dialect);
+        let fcx = FileContext::analyze(&file, &config.settings);
+        let mut stale = previous.2.clone();
+        for found in stale.by_rule.iter_mut().flatten() {
+            found.clear();
+        }
+        let (out, _) = lint_reusing(&file, &fcx, &config, Some((&previous.0, &stale)));
+        assert_eq!(out, lint_text(FILE, &config));
+    }
 }

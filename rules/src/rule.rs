@@ -138,6 +138,10 @@ impl OpRef<'_> {
 pub struct RuleContext<'a> {
     pub file: &'a ParsedFile,
     pub fcx: &'a FileContext,
+    /// When set, [`statements`](Self::statements) and the iterators built on it yield only the
+    /// statements marked here (by index): the driver checks the edited statements of a file
+    /// again with the rules whose findings on a statement depend on nothing else.
+    pub only: Option<&'a [bool]>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -149,8 +153,14 @@ impl<'a> RuleContext<'a> {
         self.fcx.settings.dialect
     }
 
-    /// Parsed statements with their context.
+    /// Parsed statements with their context (only those of [`only`](Self::only) when set).
     pub fn statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
+        let only = self.only;
+        self.all_statements().filter(move |s| only.is_none_or(|o| o.get(s.index).copied().unwrap_or(false)))
+    }
+
+    /// Every parsed statement with its context.
+    fn all_statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
         let fcx = self.fcx;
         self.file
             .statements
@@ -166,9 +176,12 @@ impl<'a> RuleContext<'a> {
             .flat_map(|s| s.stmt.ops.iter().map(move |op| OpRef { index: s.index, stmt: s.stmt, ctx: s.ctx, op }))
     }
 
-    /// The operations of the statements before statement `index`.
+    /// The operations of the statements before statement `index` (all of them, whatever
+    /// [`only`](Self::only) holds).
     pub fn ops_before(&self, index: usize) -> impl Iterator<Item = OpRef<'a>> + 'a {
-        self.ops().take_while(move |o| o.index < index)
+        self.all_statements()
+            .take_while(move |s| s.index < index)
+            .flat_map(|s| s.stmt.ops.iter().map(move |op| OpRef { index: s.index, stmt: s.stmt, ctx: s.ctx, op }))
     }
 
     /// True when the table was created earlier in this file: it is empty and no other session

@@ -182,7 +182,7 @@ mod tests {
     fn run(sql: &str, settings: Settings) -> Vec<(Option<u64>, Option<u64>)> {
         let file = parse_file(sql, Dialect::Postgres);
         let fcx = FileContext::analyze(&file, &settings);
-        let cx = RuleContext { file: &file, fcx: &fcx };
+        let cx = RuleContext { file: &file, fcx: &fcx, only: None };
         timeouts_in_force(&cx)
             .into_iter()
             .map(|t| (t.lock.map(|s| s.value.millis), t.statement.map(|s| s.value.millis)))
@@ -252,7 +252,7 @@ mod tests {
         let sql = "SET LOCAL lock_timeout = '30s';\nSELECT set_config('lock_timeout', '1min', false);\nSELECT 1;\n";
         let file = parse_file(sql, Dialect::Postgres);
         let fcx = FileContext::analyze(&file, &Settings { assume_in_transaction: true, ..Settings::default() });
-        let cx = RuleContext { file: &file, fcx: &fcx };
+        let cx = RuleContext { file: &file, fcx: &fcx, only: None };
         let t = timeouts_in_force(&cx);
         assert_eq!(t[1].lock.map(|s| s.value_span.slice(sql)), Some("'30s'"));
         assert_eq!(t[2].lock.map(|s| s.value_span.slice(sql)), Some("'1min'"));
