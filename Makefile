@@ -84,11 +84,13 @@ bench-lsp: deps
 	$(CARGO) bench --locked -p sluice-lsp --bench lsp_latency
 
 # Each cargo-fuzz target for FUZZ_SECONDS (needs a nightly toolchain and `cargo install cargo-fuzz`);
-# seeds come from fuzz/seeds, fixtures/ and ../shared/corpus/. See docs/fuzzing.md.
+# seeds come from fuzz/seeds, fixtures/ and ../shared/corpus/. FUZZ_SANITIZER=address adds
+# AddressSanitizer to the Rust code and, compiled with clang, to libpg_query. See docs/fuzzing.md.
 FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
 .PHONY: fuzz
 fuzz:
-	for t in lint_postgres lint_mysql config suppression; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+	for t in lint_postgres lint_mysql config suppression; do FUZZ_SANITIZER=$(FUZZ_SANITIZER) fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 # Builds the VS Code extension and packages it as editors/vscode/sluice.vsix (needs npm).
 vscode:

@@ -9,9 +9,12 @@
 # WORK/artifacts/TARGET/. WORK is $FUZZ_WORK_DIR, by default fuzz/. Needs a nightly toolchain
 # and cargo-fuzz.
 #
-# FUZZ_SANITIZER (default none: the Rust code denies `unsafe` outside the libpg_query binding,
-# and cargo-fuzz does not instrument libpg_query's C code) and FUZZ_TARGET_DIR (default
-# fuzz/target) are passed to cargo fuzz.
+# FUZZ_SANITIZER (default none: the Rust code denies `unsafe` outside the libpg_query binding)
+# and FUZZ_TARGET_DIR (default fuzz/target) are passed to cargo fuzz. cargo-fuzz instruments Rust
+# code only, so FUZZ_SANITIZER=address also compiles libpg_query's C code (built by the `cc`
+# crate, which reads CC and CFLAGS) with clang's AddressSanitizer and libFuzzer coverage, into
+# fuzz/target-asan unless FUZZ_TARGET_DIR is set. FUZZ_CC names the clang binary (default clang).
+# See docs/fuzzing.md.
 set -eu
 target=${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}
 seconds=${2:-60}
@@ -51,7 +54,24 @@ case $target in
         done ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac
-echo "$target: $(ls "$seeds" | wc -l) seed files, ${seconds}s"
-exec cargo +nightly fuzz run --sanitizer "${FUZZ_SANITIZER:-none}" ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} \
+sanitizer=${FUZZ_SANITIZER:-none}
+target_dir=${FUZZ_TARGET_DIR:-}
+if [ "$sanitizer" = address ]; then
+    # gcc's -fsanitize=address needs gcc's libasan, which clashes with the LLVM runtime rustc links.
+    cc=${FUZZ_CC:-clang}
+    if ! "$cc" --version 2>/dev/null | grep -q clang; then
+        echo "FUZZ_SANITIZER=address compiles libpg_query's C code with clang; '$cc' is missing or not clang." >&2
+        echo "Install it (Debian/Ubuntu: apt-get install clang) or name one with FUZZ_CC=clang-NN." >&2
+        exit 1
+    fi
+    # PostgreSQL's assertions and memory-context checks, and its Valgrind requests (which mark
+    # palloc chunk bounds and freed chunks) turned into ASan poisoning by pg-asan/valgrind/*.h.
+    export CC="$cc"
+    export CFLAGS="${CFLAGS:+$CFLAGS }-fsanitize=address,fuzzer-no-link -fno-omit-frame-pointer \
+-fsanitize-address-use-after-scope -DUSE_ASSERT_CHECKING -DUSE_VALGRIND -I$(pwd)/pg-asan"
+    target_dir=${target_dir:-target-asan}
+fi
+echo "$target: $(ls "$seeds" | wc -l) seed files, ${seconds}s, sanitizer $sanitizer"
+exec cargo +nightly fuzz run --sanitizer "$sanitizer" ${target_dir:+--target-dir "$target_dir"} \
     "$target" "$corpus" "$seeds" -- \
     -artifact_prefix="$work/artifacts/$target/" -dict=sql.dict -max_len=65536 -max_total_time="$seconds" -print_final_stats=1 "$@"
