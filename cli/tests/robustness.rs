@@ -79,6 +79,24 @@ fn hundred_thousand_statements_with_one_broken_in_the_middle() {
     }
 }
 
+#[test]
+fn one_table_altered_twenty_thousand_times() {
+    // Every statement keeps the schema before it; with the table's columns copied on each
+    // change, this file took minutes.
+    const N: usize = 20_000;
+    let mut sql = String::from("CREATE TABLE t (id bigint PRIMARY KEY);\n");
+    for i in 0..N {
+        let _ = writeln!(sql, "ALTER TABLE t ADD COLUMN c{i} int;");
+    }
+    let dir = project(&[("wide.sql", sql.as_bytes())]);
+    let (o, v) = lint_json(dir.path(), &["wide.sql"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found = findings(&v, "wide.sql");
+    let unguarded = found.iter().filter(|(r, _)| r == "create-without-if-not-exists").count();
+    assert_eq!(unguarded, N + 1, "{:?}", &found[..found.len().min(5)]);
+    assert!(has(&v, "wide.sql", "create-without-if-not-exists", N as u64 + 1));
+}
+
 /// Statements nested far beyond what any parser or tree walk can recurse through.
 fn deep_statements() -> Vec<(&'static str, String)> {
     const N: usize = 100_000;
