@@ -103,11 +103,17 @@ pub enum CatalogConstraintKind {
 #[derive(Clone, Debug, Default)]
 pub struct Columns {
     /// By position: a counter that only grows, so iteration follows creation order.
-    by_seq: imbl::OrdMap<u64, Column>,
+    by_seq: imbl::OrdMap<u64, Arc<Column>>,
     /// Lower-case name to position.
     seq_of: PMap<Key, u64>,
     next: u64,
 }
+
+/// The columns of a [`Columns`], in creation order.
+pub type ColumnsIter<'a> = std::iter::Map<
+    imbl::ordmap::Values<'a, u64, Arc<Column>, imbl::shared_ptr::DefaultSharedPtr>,
+    fn(&'a Arc<Column>) -> &'a Column,
+>;
 
 /// `name` in ASCII lower case, borrowed when it already is.
 fn lower(name: &str) -> std::borrow::Cow<'_, str> {
@@ -119,8 +125,8 @@ fn lower(name: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl Columns {
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Column> + '_ {
-        self.by_seq.values()
+    pub fn iter(&self) -> ColumnsIter<'_> {
+        self.by_seq.values().map(|c| &**c)
     }
 
     pub fn len(&self) -> usize {
@@ -132,18 +138,18 @@ impl Columns {
     }
 
     pub fn first(&self) -> Option<&Column> {
-        self.by_seq.get_min().map(|(_, c)| c)
+        self.by_seq.get_min().map(|(_, c)| &**c)
     }
 
     /// The column called `name` (ASCII case-insensitively).
     pub fn get(&self, name: &str) -> Option<&Column> {
         let seq = self.seq_of.get(lower(name).as_ref())?;
-        self.by_seq.get(seq)
+        self.by_seq.get(seq).map(|c| &**c)
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
         let seq = *self.seq_of.get(lower(name).as_ref())?;
-        self.by_seq.get_mut(&seq)
+        self.by_seq.get_mut(&seq).map(Arc::make_mut)
     }
 
     /// Adds `column` last, replacing a column of the same name.
@@ -152,12 +158,12 @@ impl Columns {
         let seq = self.next;
         self.next += 1;
         self.seq_of.insert(Key::from(lower(&column.name).as_ref()), seq);
-        self.by_seq.insert(seq, column);
+        self.by_seq.insert(seq, Arc::new(column));
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Column> {
         let seq = self.seq_of.remove(lower(name).as_ref())?;
-        self.by_seq.remove(&seq)
+        self.by_seq.remove(&seq).map(Arc::unwrap_or_clone)
     }
 
     /// Renames column `from` to `to` in place (a column already called `to` is replaced).
@@ -174,7 +180,7 @@ impl Columns {
         }
         self.seq_of.insert(Key::from(lower(to).as_ref()), seq);
         if let Some(c) = self.by_seq.get_mut(&seq) {
-            c.name = to.to_string();
+            Arc::make_mut(c).name = to.to_string();
         }
     }
 
@@ -183,7 +189,7 @@ impl Columns {
         let seqs: Vec<u64> = self.by_seq.keys().copied().collect();
         for seq in seqs {
             if let Some(c) = self.by_seq.get_mut(&seq) {
-                f(c);
+                f(Arc::make_mut(c));
             }
         }
     }
@@ -199,9 +205,9 @@ impl Eq for Columns {}
 
 impl<'a> IntoIterator for &'a Columns {
     type Item = &'a Column;
-    type IntoIter = imbl::ordmap::Values<'a, u64, Column, imbl::shared_ptr::DefaultSharedPtr>;
+    type IntoIter = ColumnsIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.by_seq.values()
+        self.iter()
     }
 }
 
@@ -215,6 +221,21 @@ impl FromIterator<Column> for Columns {
     }
 }
 
+/// Applies `f` to the constraints `touches` selects, copying only those (and only when a
+/// snapshot shares them).
+fn change_constraints(
+    constraints: &mut imbl::Vector<Arc<TableConstraint>>,
+    touches: impl Fn(&TableConstraint) -> bool,
+    mut f: impl FnMut(&mut TableConstraint),
+) {
+    let hit: Vec<usize> = constraints.iter().enumerate().filter(|(_, c)| touches(c)).map(|(i, _)| i).collect();
+    for i in hit {
+        if let Some(c) = constraints.get_mut(i) {
+            f(Arc::make_mut(c));
+        }
+    }
+}
+
 /// A table with its columns and constraints.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -223,7 +244,8 @@ pub struct Table {
     pub columns: Columns,
     /// False when the columns cannot be known (`CREATE TABLE ... AS SELECT`, `LIKE`).
     pub columns_known: bool,
-    pub constraints: Vec<TableConstraint>,
+    /// Persistent, like [`Columns`]: a snapshot shares them and a change copies only a few nodes.
+    pub constraints: imbl::Vector<Arc<TableConstraint>>,
     /// MySQL table default character set (`DEFAULT CHARSET=` of CREATE TABLE, `CONVERT TO CHARACTER SET`).
     pub charset: Option<String>,
     pub origin: Origin,
@@ -594,7 +616,7 @@ impl Catalog {
                     name: name.name.clone(),
                     columns: Columns::default(),
                     columns_known: !as_select,
-                    constraints: Vec::new(),
+                    constraints: imbl::Vector::new(),
                     charset: charset.clone(),
                     origin: origin.clone(),
                     stub: false,
@@ -741,7 +763,7 @@ impl Catalog {
             name: name.name.clone(),
             columns: Columns::default(),
             columns_known: false,
-            constraints: Vec::new(),
+            constraints: imbl::Vector::new(),
             charset: None,
             origin: Origin::default(),
             stub: true,
@@ -795,7 +817,12 @@ impl Catalog {
         if c.primary_key || c.unique {
             let kind = if c.primary_key { CatalogConstraintKind::PrimaryKey } else { CatalogConstraintKind::Unique };
             self.update_table(key, |t| {
-                t.constraints.push(TableConstraint { name: None, kind, columns: col.clone(), validated: true })
+                t.constraints.push_back(Arc::new(TableConstraint {
+                    name: None,
+                    kind,
+                    columns: col.clone(),
+                    validated: true,
+                }))
             });
             self.add_implicit_index(key, None, &col, true, origin);
         }
@@ -805,7 +832,12 @@ impl Catalog {
                 target_columns: target.columns.iter().map(|i| i.name.clone()).collect(),
             };
             self.update_table(key, |t| {
-                t.constraints.push(TableConstraint { name: None, kind, columns: col.clone(), validated: true })
+                t.constraints.push_back(Arc::new(TableConstraint {
+                    name: None,
+                    kind,
+                    columns: col.clone(),
+                    validated: true,
+                }))
             });
             if self.dialect == Dialect::MySql {
                 self.add_implicit_index(key, None, &col, false, origin);
@@ -815,7 +847,12 @@ impl Catalog {
             let kind =
                 CatalogConstraintKind::Check { expr: check.text.clone(), not_null_of: is_not_null_check(&check.text) };
             self.update_table(key, |t| {
-                t.constraints.push(TableConstraint { name: None, kind, columns: col.clone(), validated: true })
+                t.constraints.push_back(Arc::new(TableConstraint {
+                    name: None,
+                    kind,
+                    columns: col.clone(),
+                    validated: true,
+                }))
             });
         }
     }
@@ -888,12 +925,12 @@ impl Catalog {
                     }
                 }
             }
-            t.constraints.push(TableConstraint {
+            t.constraints.push_back(Arc::new(TableConstraint {
                 name: name.clone(),
                 kind,
                 columns: columns.clone(),
                 validated: !c.not_valid,
-            });
+            }));
         });
         if builds_index {
             let index_name = c.using_index.as_ref().map(|i| i.name.clone()).or(name);
@@ -936,13 +973,17 @@ impl Catalog {
                 let (f, t2) = (from.name.clone(), to.name.clone());
                 self.update_table(key, |t| {
                     t.columns.rename(&f, &t2);
-                    for c in &mut t.constraints {
-                        for x in &mut c.columns {
-                            if x.eq_ignore_ascii_case(&f) {
-                                *x = t2.clone();
+                    change_constraints(
+                        &mut t.constraints,
+                        |c| c.columns.iter().any(|x| x.eq_ignore_ascii_case(&f)),
+                        |c| {
+                            for x in &mut c.columns {
+                                if x.eq_ignore_ascii_case(&f) {
+                                    *x = t2.clone();
+                                }
                             }
-                        }
-                    }
+                        },
+                    );
                 });
                 self.rename_index_columns(key, &f, &t2);
             }
@@ -1000,11 +1041,7 @@ impl Catalog {
                 let (n, dialect) = (name.name.clone(), self.dialect);
                 self.update_table(key, |t| {
                     let table = t.name.clone();
-                    for c in &mut t.constraints {
-                        if c.is_named(&table, &n, dialect) {
-                            c.validated = true;
-                        }
-                    }
+                    change_constraints(&mut t.constraints, |c| c.is_named(&table, &n, dialect), |c| c.validated = true);
                 });
             }
             AlterActionKind::DropConstraint { name, .. } => {
@@ -1022,11 +1059,11 @@ impl Catalog {
                 let (f, t2, dialect) = (from.name.clone(), to.name.clone(), self.dialect);
                 self.update_table(key, |t| {
                     let table = t.name.clone();
-                    for c in &mut t.constraints {
-                        if c.is_named(&table, &f, dialect) {
-                            c.name = Some(t2.clone());
-                        }
-                    }
+                    change_constraints(
+                        &mut t.constraints,
+                        |c| c.is_named(&table, &f, dialect),
+                        |c| c.name = Some(t2.clone()),
+                    );
                 });
             }
             AlterActionKind::DropPrimaryKey => {
@@ -1395,5 +1432,33 @@ mod tests {
         assert_eq!(t.columns.len(), 20_000);
         assert!(t.column("seven").is_some() && t.column("c7").is_none() && t.column("c8").is_none());
         assert_eq!(snapshots[5].table(&q("t")).unwrap().columns.len(), 5);
+    }
+
+    #[test]
+    fn constraint_changes_leave_snapshots_alone() {
+        let mut sql = String::from("CREATE TABLE t (id int, a int);");
+        for i in 0..2_000 {
+            sql.push_str(&format!("ALTER TABLE t ADD CONSTRAINT ck{i} FOREIGN KEY (a) REFERENCES t (id) NOT VALID;"));
+        }
+        let before = replay(Dialect::Postgres, &sql);
+        sql.push_str(
+            "ALTER TABLE t VALIDATE CONSTRAINT ck7; ALTER TABLE t RENAME CONSTRAINT ck8 TO eight;
+             ALTER TABLE t DROP CONSTRAINT ck9; ALTER TABLE t RENAME COLUMN a TO b;",
+        );
+        let mut after = before.clone();
+        for stmt in &parse_file(&sql, Dialect::Postgres).statements[2_001..] {
+            for op in &stmt.ops {
+                after.apply(op, &Origin::default());
+            }
+        }
+        let (b, a) = (before.table(&q("t")).unwrap(), after.table(&q("t")).unwrap());
+        let named = |t: &Table, n: &str| t.constraints.iter().find(|c| c.is_named("t", n, Dialect::Postgres)).cloned();
+        assert_eq!(b.constraints.len(), 2_000);
+        assert_eq!(a.constraints.len(), 1_999);
+        assert!(named(a, "ck7").unwrap().validated && !named(b, "ck7").unwrap().validated);
+        assert!(named(a, "eight").is_some() && named(a, "ck8").is_none() && named(b, "ck8").is_some());
+        assert!(named(a, "ck9").is_none() && named(b, "ck9").is_some());
+        assert!(a.constraints.iter().all(|c| c.columns == ["b"]));
+        assert!(b.constraints.iter().all(|c| c.columns == ["a"]));
     }
 }
