@@ -256,15 +256,31 @@ fn unreadable_files_are_errors_naming_them() {
     use std::os::unix::fs::PermissionsExt;
     let dir = project(&[("db/001.sql", b"DROP TABLE a;\n"), ("db/002.sql", b"DROP TABLE b;\n"), ("solo.sql", b"")]);
     let locked = dir.path().join("db/002.sql");
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
     let solo = dir.path().join("solo.sql");
-    std::fs::set_permissions(&solo, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    if std::fs::read(&locked).is_ok() {
-        // Root (or a capability like CAP_DAC_OVERRIDE) reads it anyway: nothing to test here.
-        eprintln!("skipped: mode 000 does not deny reads to this user (running as root?)");
-        return;
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod");
+    // Root reads a mode-000 file anyway: then run sluice as the unprivileged `nobody` user, on
+    // a tree it may read except for the two locked files.
+    let as_nobody = nix::unistd::geteuid().is_root();
+    if as_nobody {
+        mode(dir.path(), 0o755);
+        mode(&dir.path().join("db"), 0o755);
+        mode(&dir.path().join("db/001.sql"), 0o644);
     }
-    let (o, v) = lint_json(dir.path(), &["db", "solo.sql"]);
+    mode(&locked, 0o000);
+    mode(&solo, 0o000);
+    let o = if as_nobody {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["lint", "--format", "json", "db", "solo.sql"])
+            .current_dir(dir.path())
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("run sluice as nobody")
+    } else {
+        sluice(&["lint", "--format", "json", "db", "solo.sql"], dir.path())
+    };
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", stderr(&o)));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("db/002.sql") && err.contains("ermission denied"), "{err}");
