@@ -262,6 +262,19 @@ fn unreadable_files_are_errors_naming_them() {
     // a tree it may read except for the two locked files.
     let as_nobody = nix::unistd::geteuid().is_root();
     if as_nobody {
+        // Every directory above the binary and the project must let others through.
+        let bin = Path::new(env!("CARGO_BIN_EXE_sluice"));
+        let closed = bin
+            .ancestors()
+            .skip(1)
+            .chain(dir.path().ancestors().skip(1))
+            .find(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 == 0));
+        if let Some(a) = closed {
+            eprintln!("skipped: running as root and {} is closed to other users", a.display());
+            return;
+        }
+    }
+    if as_nobody {
         mode(dir.path(), 0o755);
         mode(&dir.path().join("db"), 0o755);
         mode(&dir.path().join("db/001.sql"), 0o644);
