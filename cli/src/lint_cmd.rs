@@ -102,6 +102,11 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     let mut results: Vec<Result<FileReport, IoError>> = Vec::new();
     let mut diffs = String::new();
     let mut integrity_reports = Vec::new();
+    // Migration directories are planned in order (config discovery caches as it goes), then
+    // linted: small ones in parallel with each other (one directory's replay runs while others
+    // parse), large ones one at a time, since each already lints its files in parallel and two
+    // large histories in memory at once would double the peak.
+    let mut planned = Vec::new();
     for (root, members) in groups {
         let setting = discovery.for_path(&root)?.lint.settings.framework;
         let set = match migrations::load_set(&root, setting) {
@@ -122,8 +127,34 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
                 None => standalone.push(j),
             }
         }
-        lint_set(&set, &in_set, &jobs, &mut discovery, changes.as_ref(), args, &mut results)?;
-        match crate::integrity::check_set(&set) {
+        let mut configs: Vec<Arc<Resolved>> = Vec::with_capacity(set.files.len());
+        for (pos, f) in set.files.iter().enumerate() {
+            configs.push(match in_set.get(&pos) {
+                Some(&j) => jobs[j].config.clone(),
+                None => discovery.for_path(&f.path)?,
+            });
+        }
+        planned.push((set, in_set, configs));
+    }
+    const LARGE_SET: usize = 64;
+    let lint_one = |(set, in_set, configs): &(MigrationSet, HashMap<usize, usize>, Vec<Arc<Resolved>>)| {
+        let reports = lint_set(set, in_set, configs, &jobs, changes.as_ref(), args);
+        (reports, crate::integrity::check_set(set))
+    };
+    let (large, small): (Vec<usize>, Vec<usize>) =
+        (0..planned.len()).partition(|&i| planned[i].0.files.len() >= LARGE_SET);
+    let mut linted: Vec<Option<_>> = (0..planned.len()).map(|_| None).collect();
+    for i in large {
+        linted[i] = Some(lint_one(&planned[i]));
+    }
+    let small: Vec<_> = small.into_par_iter().map(|i| (i, lint_one(&planned[i]))).collect();
+    for (i, r) in small {
+        linted[i] = Some(r);
+    }
+    let linted: Vec<_> = linted.into_iter().flatten().collect();
+    for ((set, _, _), (reports, integrity)) in planned.iter().zip(linted) {
+        results.extend(reports);
+        match integrity {
             Ok(found) => integrity_reports.extend(found.into_iter().flatten()),
             Err(message) => io_errors.push(IoError { path: display(&set.root), message }),
         }
@@ -234,19 +265,12 @@ fn walk(
 fn lint_set(
     set: &MigrationSet,
     in_set: &HashMap<usize, usize>,
+    configs: &[Arc<Resolved>],
     jobs: &[Job],
-    discovery: &mut Discovery,
     changes: Option<&ChangeSet>,
     args: &LintArgs,
-    results: &mut Vec<Result<FileReport, IoError>>,
-) -> Result<(), miette::Report> {
-    let mut configs: Vec<Arc<Resolved>> = Vec::with_capacity(set.files.len());
-    for (pos, f) in set.files.iter().enumerate() {
-        configs.push(match in_set.get(&pos) {
-            Some(&j) => jobs[j].config.clone(),
-            None => discovery.for_path(&f.path)?,
-        });
-    }
+) -> Vec<Result<FileReport, IoError>> {
+    let mut results = Vec::new();
     let bytes: Vec<Result<Vec<u8>, String>> =
         set.files.par_iter().map(|f| std::fs::read(&f.path).map_err(|e| e.to_string())).collect();
     let mut inputs = Vec::with_capacity(set.files.len());
@@ -288,7 +312,7 @@ fn lint_set(
         })
         .collect();
     results.extend(linted);
-    Ok(())
+    results
 }
 
 fn job_display(job: &Job) -> String {
