@@ -15,7 +15,7 @@ pub mod suppress;
 
 pub use history::{lint_history, MigrationInput, PreparedHistory};
 pub use lint::{
-    fix_text, fix_text_with, lint_bytes, lint_in_context, lint_parsed, lint_reusing, lint_text, FileLint, Findings,
-    LintConfig, STATEMENT_RULES,
+    fix_text, fix_text_with, is_statement_rule, lint_bytes, lint_in_context, lint_parsed, lint_reusing, lint_text,
+    FileLint, Findings, LintConfig,
 };
 pub use rule::{Category, FixKind, Rule, RuleContext, RuleMeta};

@@ -2,7 +2,7 @@
 
 use crate::builtin;
 use crate::registry::{self, RULES};
-use crate::rule::{Reporter, RuleContext, RuleMeta};
+use crate::rule::{Reporter, RuleContext, RuleMeta, Scope as RuleScope};
 use crate::suppress::{self, Scope};
 use rayon::prelude::*;
 use sluice_core::config::{Config, RuleLevel};
@@ -129,30 +129,11 @@ pub fn lint_in_context(file: &ParsedFile, fcx: &FileContext, config: &LintConfig
     lint(file, fcx, config, None, false).0
 }
 
-/// The rules whose findings on a statement depend on nothing but that statement (its text and
-/// operations, with every span inside it) and the state it runs in as [`FileContext`] records it
-/// (the schema before it, transaction and session state, section, tables created earlier), under
-/// the same settings. [`lint_reusing`] keeps their findings on statements an edit left alone.
-pub const STATEMENT_RULES: &[&str] = &[
-    "add-auto-increment-column",
-    "add-check-constraint-scans-table",
-    "add-column-expression-default",
-    "add-column-volatile-default",
-    "add-foreign-key-copies-table",
-    "add-not-null-column-without-default",
-    "alter-table-set-rewrites-table",
-    "constraint-without-not-valid",
-    "create-index-concurrently-pg14-bug",
-    "create-index-non-concurrently",
-    "detach-partition-non-concurrently",
-    "drop-not-null",
-    "drop-primary-key",
-    "exclusion-constraint-on-existing-table",
-    "identifier-too-long",
-    "reindex-non-concurrently",
-    "unique-constraint-builds-index",
-    "vacuum-full-or-cluster",
-];
+/// Whether `rule`'s findings on a statement depend only on that statement and the state it runs
+/// in ([`RuleScope::Statement`]): [`lint_reusing`] keeps them on statements an edit left alone.
+pub fn is_statement_rule(rule: &str) -> bool {
+    registry::lookup(rule).is_some_and(|m| m.scope == RuleScope::Statement)
+}
 
 /// The rule findings of one lint (before severities and suppressions), kept so that the lint of a
 /// later version of the file can reuse them ([`lint_reusing`]).
@@ -164,7 +145,7 @@ pub struct Findings {
 
 /// [`lint_in_context`], reusing `previous`: the parse of an earlier version of the file and the
 /// findings of its lint, when `fcx` was made from that version's analysis by
-/// [`FileContext::reanalyze`]. The [`STATEMENT_RULES`] check only the statements
+/// [`FileContext::reanalyze`]. Rules of [`RuleScope::Statement`] check only the statements
 /// [`FileContext::unchanged_from`] does not map to the previous version; their findings on the
 /// others are the previous ones, moved with their statement. Every other rule checks the whole
 /// file. The result equals [`lint_in_context`]'s; the findings are returned for the next version.
@@ -292,7 +273,7 @@ fn lint(
             continue;
         };
         let reused = match &reuse {
-            Some(reuse) if STATEMENT_RULES.contains(&meta.name) => reuse.findings(r, *rule, &cx),
+            Some(reuse) if meta.scope == RuleScope::Statement => reuse.findings(r, *rule, &cx),
             _ => None,
         };
         let diagnostics = match reused {
@@ -583,10 +564,12 @@ mod tests {
                         ALTER TABLE b ADD CONSTRAINT b_c CHECK (y > 0);\n";
 
     #[test]
-    fn statement_rules_exist() {
-        for name in STATEMENT_RULES {
-            assert!(registry::lookup(name).is_some(), "{name}");
-        }
+    fn statement_rules_are_marked_in_their_metadata() {
+        let marked: Vec<&str> =
+            registry::all_metas().filter(|m| m.scope == RuleScope::Statement).map(|m| m.name).collect();
+        assert!(marked.len() >= 18, "{marked:?}");
+        assert!(marked.iter().all(|n| is_statement_rule(n)));
+        assert!(!is_statement_rule("ddl-without-lock-timeout") && !is_statement_rule("no-such-rule"));
     }
 
     #[test]
@@ -607,7 +590,7 @@ mod tests {
         for (a, b) in out.iter().zip(&full) {
             let kept = a.message.strip_suffix(" [kept]");
             // Every finding of the statement rules is on an unchanged statement here.
-            assert_eq!(kept.is_some(), STATEMENT_RULES.contains(&a.rule), "{a:?}");
+            assert_eq!(kept.is_some(), is_statement_rule(a.rule), "{a:?}");
             assert_eq!((kept.unwrap_or(&a.message), a.span, a.statement), (b.message.as_str(), b.span, b.statement));
             assert_eq!(a.fix, b.fix);
         }

@@ -71,6 +71,18 @@ impl FixKind {
     }
 }
 
+/// What a rule's findings on a statement depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Possibly any statement of the file.
+    File,
+    /// Only that statement (its text and operations, every span inside it) and the state it runs
+    /// in as [`FileContext`](sluice_core::FileContext) records it (the schema before it,
+    /// transaction and session state, section, tables created earlier), under the same settings.
+    /// The language server reuses such findings on statements an edit left alone.
+    Statement,
+}
+
 /// A rule's identity and documentation. Documentation is Markdown with the sections
 /// "What it does", "Why it is bad", "Example" and "Use instead".
 #[derive(Debug, Serialize)]
@@ -81,6 +93,8 @@ pub struct RuleMeta {
     pub category: Category,
     pub severity: Severity,
     pub fix: FixKind,
+    #[serde(skip)]
+    pub scope: Scope,
     /// Raw documentation (doc-comment lines joined; use [`RuleMeta::documentation`]).
     #[serde(skip)]
     pub raw_docs: &'static str,
@@ -263,6 +277,12 @@ pub trait Rule: Send + Sync {
 /// Declares a rule struct with its metadata; the doc comment is the rule's documentation.
 #[macro_export]
 macro_rules! declare_rule {
+    (@scope) => {
+        $crate::rule::Scope::File
+    };
+    (@scope $scope:ident) => {
+        $crate::rule::Scope::$scope
+    };
     (
         $(#[doc = $doc:literal])+
         $vis:vis struct $ty:ident {
@@ -270,7 +290,8 @@ macro_rules! declare_rule {
             dialects: [$($dialect:ident),+ $(,)?],
             category: $category:ident,
             severity: $severity:ident,
-            fix: $fix:ident $(,)?
+            fix: $fix:ident
+            $(, scope: $scope:ident)? $(,)?
         }
     ) => {
         $(#[doc = $doc])+
@@ -284,6 +305,7 @@ macro_rules! declare_rule {
                 category: $crate::rule::Category::$category,
                 severity: sluice_core::Severity::$severity,
                 fix: $crate::rule::FixKind::$fix,
+                scope: $crate::declare_rule!(@scope $($scope)?),
                 raw_docs: concat!($($doc, "\n"),+),
             };
         }

@@ -32,6 +32,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -35,6 +35,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -39,6 +39,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -38,6 +38,7 @@ declare_rule! {
         category: Correctness,
         severity: Error,
         fix: None,
+        scope: Statement,
     }
 }
 

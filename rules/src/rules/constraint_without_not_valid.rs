@@ -38,6 +38,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: Unsafe,
+        scope: Statement,
     }
 }
 

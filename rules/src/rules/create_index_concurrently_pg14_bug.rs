@@ -35,6 +35,7 @@ declare_rule! {
         category: Correctness,
         severity: Error,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -29,6 +29,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: Safe,
+        scope: Statement,
     }
 }
 

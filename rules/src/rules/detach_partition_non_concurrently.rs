@@ -31,6 +31,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: Safe,
+        scope: Statement,
     }
 }
 

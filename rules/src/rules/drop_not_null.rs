@@ -31,6 +31,7 @@ declare_rule! {
         category: Compatibility,
         severity: Info,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -31,6 +31,7 @@ declare_rule! {
         category: Locking,
         severity: Error,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -36,6 +36,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -36,6 +36,7 @@ declare_rule! {
         category: Correctness,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 

@@ -33,6 +33,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: Safe,
+        scope: Statement,
     }
 }
 

@@ -30,6 +30,7 @@ declare_rule! {
         category: Locking,
         severity: Warning,
         fix: None,
+        scope: Statement,
     }
 }
 
