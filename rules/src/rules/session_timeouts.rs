@@ -97,6 +97,10 @@ fn parameter(name: &str) -> Option<Parameter> {
 
 /// The timeout assignments of one statement, in order.
 fn assignments(cx: &RuleContext<'_>, stmt: &Statement, index: usize) -> Vec<Assignment> {
+    // Most statements set nothing: collect their tokens only when an operation may.
+    if !stmt.ops.iter().any(|op| matches!(op, Op::Set { .. } | Op::Dml { .. } | Op::Other { .. })) {
+        return Vec::new();
+    }
     let text = cx.text();
     let tokens: Vec<&Token> = cx.code_tokens(stmt).collect();
     let mut out = Vec::new();
