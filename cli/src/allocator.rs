@@ -28,6 +28,24 @@ pub extern "C" fn tune() {
     }
 }
 
+/// For `sluice lsp`: the server frees and reallocates the same few megabytes on every edit, and
+/// returning them to the system after 10 ms only to fault them back in on the next keystroke
+/// raised the p50 edit latency from 12 to 16-19 ms (BENCHMARKS.md). Freed pages are kept for a second
+/// (mimalloc's own default) unless `MIMALLOC_PURGE_DELAY` says otherwise.
+pub fn tune_for_server() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: as in `tune`; the purge delay is read at each purge, so it can change at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, SERVER_PURGE_DELAY_MS);
+    }
+}
+
+/// How long `sluice lsp` keeps freed pages, in milliseconds.
+pub const SERVER_PURGE_DELAY_MS: std::os::raw::c_long = 1000;
+
 /// Runs [`tune`] from the binary's load-time constructors on Linux, before any allocation.
 /// Elsewhere call [`tune`] first thing in `main`.
 #[macro_export]

@@ -203,7 +203,10 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::ExplainSql(args) => explain_sql::run(&args),
-        Command::Lsp { stdio: _ } => sluice_lsp::run_stdio(),
+        Command::Lsp { stdio: _ } => {
+            allocator::tune_for_server();
+            sluice_lsp::run_stdio()
+        }
         Command::Trace(args) => trace_cmd::run(&args),
         Command::Drift(args) => drift_cmd::run(&args),
         Command::Backfill(args) => backfill_cmd::run(&args),

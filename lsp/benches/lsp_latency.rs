@@ -21,15 +21,15 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// `mi_option_purge_delay` in mimalloc's `mi_option_e`.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// The binary's allocator setting that matters between edits: freed pages go back to the system
-/// after 10 ms. (It also commits arena memory on demand, a setting fixed before the first
-/// allocation; that one changes peak memory, not latency.)
+/// The allocator setting `sluice lsp` runs with (`sluice::allocator::tune_for_server`): freed
+/// pages go back to the system after a second. (The binary also commits arena memory on demand,
+/// a setting fixed before the first allocation; that one changes peak memory, not latency.)
 fn tune_allocator() {
     // SAFETY: setting an option is a plain store into mimalloc's option table; the id exists in
     // the linked mimalloc (its version is pinned through Cargo.lock).
     #[allow(unsafe_code)]
     unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000);
     }
 }
 
