@@ -1,5 +1,6 @@
 //! End-to-end: a real editor (Neovim, headless) runs `sluice lsp`, opens a migration, receives
-//! diagnostics, edits the buffer (incremental sync) and receives the updated diagnostics.
+//! diagnostics, edits the buffer (incremental sync) and receives the updated diagnostics, hovers
+//! a statement to see what it locks, and applies a quick fix with the editor's own edit code.
 //! Skipped, with a printed "SKIPPED" line, when `nvim` is not installed.
 
 #![allow(clippy::unwrap_used)]
@@ -46,6 +47,40 @@ vim.api.nvim_buf_set_text(buf, 1, 25, 1, 25, { ' CONCURRENTLY' })
 ok = vim.wait(20000, function() return not has(buf, 'create-index-non-concurrently') end, 20)
 vim.wait(200)
 snapshot(buf, ok and 'edited' or 'edited: timeout')
+-- Hover the ALTER TABLE statement (line 3): what it locks.
+vim.api.nvim_win_set_cursor(0, { 3, 6 })
+local hover = vim.lsp.buf_request_sync(buf, 'textDocument/hover', vim.lsp.util.make_position_params(), 10000)
+local text = ''
+for _, r in pairs(hover or {}) do
+  local c = r.result and r.result.contents
+  if type(c) == 'table' and c.value then text = text .. c.value end
+end
+table.insert(lines, 'hover: ' .. (text:find('ACCESS EXCLUSIVE', 1, true) and 'ACCESS EXCLUSIVE' or 'missing')
+  .. (text:find('tàblé😀', 1, true) and ' on tàblé😀' or ''))
+-- The quick fix for drop-without-if-exists, applied by Neovim itself.
+-- The line's diagnostics in LSP form, as Neovim's own code_action sends them.
+local diags = {}
+if vim.lsp.diagnostic.get_line_diagnostics then diags = vim.lsp.diagnostic.get_line_diagnostics(buf, 2) end
+local params = {
+  textDocument = vim.lsp.util.make_text_document_params(),
+  range = { start = { line = 2, character = 0 }, ['end'] = { line = 3, character = 0 } },
+  context = { diagnostics = diags },
+}
+local actions = vim.lsp.buf_request_sync(buf, 'textDocument/codeAction', params, 10000)
+local applied = 'none'
+for id_, r in pairs(actions or {}) do
+  for _, a in ipairs(r.result or {}) do
+    if applied == 'none' and a.edit and a.title:find('[drop-without-if-exists]', 1, true) then
+      vim.lsp.util.apply_workspace_edit(a.edit, vim.lsp.get_client_by_id(id_).offset_encoding)
+      applied = a.title
+    end
+  end
+end
+table.insert(lines, 'action: ' .. applied)
+ok = vim.wait(20000, function() return not has(buf, 'drop-without-if-exists') end, 20)
+vim.wait(200)
+snapshot(buf, ok and 'fixed' or 'fixed: timeout')
+table.insert(lines, vim.api.nvim_buf_get_lines(buf, 2, 3, false)[1])
 local f = io.open(out, 'w')
 f:write(table.concat(lines, '\n') .. '\n')
 f:close()
@@ -94,7 +129,7 @@ fn run_nvim(dir: &Path) -> String {
 }
 
 #[test]
-fn neovim_shows_diagnostics_from_sluice_lsp() {
+fn neovim_shows_diagnostics_hover_and_applies_a_quick_fix_from_sluice_lsp() {
     if !nvim_available() {
         println!("SKIPPED: nvim not installed (apt-get install neovim) - the Neovim end-to-end test did not run");
         return;
@@ -120,6 +155,12 @@ edited
 create-without-if-not-exists 1:39-1:47
 drop-column 2:38-2:39
 drop-without-if-exists 2:38-2:39
+hover: ACCESS EXCLUSIVE on tàblé😀
+action: Add IF EXISTS [drop-without-if-exists]
+fixed
+create-without-if-not-exists 1:39-1:47
+drop-column 2:48-2:49
+ALTER TABLE \"tàblé😀\" DROP COLUMN IF EXISTS x;
 ";
     assert_eq!(got, expected);
 }
