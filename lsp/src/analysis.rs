@@ -46,9 +46,13 @@ pub const FILE_TOO_LARGE: &str = "file-too-large";
 
 /// The analysis of a document too large to lint: one notice at its start, no parse.
 pub fn too_large(version: i32, message: String) -> Analysis {
-    let text = String::new();
+    notice(version, String::new(), FILE_TOO_LARGE, Severity::Info, message)
+}
+
+/// An analysis that is one notice on the first line of `text` instead of findings.
+fn notice(version: i32, text: String, rule: &'static str, severity: Severity, message: String) -> Analysis {
     let index = LineIndex::new(&text);
-    let d = whole_file_diagnostic(&text, FILE_TOO_LARGE, Severity::Info, message);
+    let d = whole_file_diagnostic(&text, rule, severity, message);
     Analysis {
         version,
         text,
@@ -83,23 +87,11 @@ pub fn analyze(
     history: Option<(&Arc<SetHistory>, usize)>,
     previous: Option<&Analysis>,
 ) -> Analysis {
-    let index = LineIndex::new(&text);
     let config = match config {
         Ok(c) => c,
-        Err(message) => {
-            let d = whole_file_diagnostic(&text, CONFIG_ERROR, Severity::Error, message);
-            return Analysis {
-                version,
-                text,
-                index,
-                parsed: None,
-                diagnostics: vec![d],
-                config: None,
-                context: None,
-                findings: Findings::default(),
-            };
-        }
+        Err(message) => return notice(version, text, CONFIG_ERROR, Severity::Error, message),
     };
+    let index = LineIndex::new(&text);
     let previous_config = previous.and_then(|p| p.config.as_ref());
     let same_history = |h: &Option<HistoryPlace>| match (h, history) {
         (None, None) => true,
