@@ -143,22 +143,8 @@ pub fn analyze(
                 .map(|s| (*s).to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let d = whole_file_diagnostic(
-                &text,
-                INTERNAL_ERROR,
-                Severity::Error,
-                format!("sluice failed while linting this file ({what}); please report this bug"),
-            );
-            Analysis {
-                version,
-                text,
-                index,
-                parsed: None,
-                diagnostics: vec![d],
-                config: Some(config),
-                context: None,
-                findings: Findings::default(),
-            }
+            let message = format!("sluice failed while linting this file ({what}); please report this bug");
+            Analysis { config: Some(config), ..notice(version, text, INTERNAL_ERROR, Severity::Error, message) }
         }
     }
 }
