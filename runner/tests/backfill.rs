@@ -63,16 +63,7 @@ fn throttled_run(
         replica.batch_execute("SELECT pg_wal_replay_resume()").await.expect("resume");
     });
     let out = handle.join().expect("thread").expect("backfill");
-    eprintln!(
-        "{} rows in {} batches, {:.1} s; waited {} times ({:.0} ms); lag up to {:?} s, at batch start up to {:?} s",
-        out.rows_updated,
-        out.batches,
-        out.elapsed_ms / 1000.0,
-        out.lag_waits,
-        out.lag_wait_ms,
-        out.max_lag_seconds_seen,
-        out.max_lag_seconds_at_batch_start
-    );
+    common::print_outcome(&out);
     out
 }
 

@@ -9,6 +9,8 @@ use sluice_runner::backfill::{self, Options};
 use sluice_runner::mysql_server::{MariaDbBinaries, MariaDbServer, ServerOptions};
 use std::time::{Duration, Instant};
 
+mod common;
+
 /// Rows of the backfilled table.
 const ROWS: i64 = 60_000;
 
@@ -120,16 +122,7 @@ fn lag_throttle_holds_batches_while_the_mariadb_replica_is_behind() {
         r.query_drop("UNLOCK TABLES").await.expect("unlock");
     });
     let out = handle.join().expect("thread").expect("backfill");
-    eprintln!(
-        "{} rows in {} batches, {:.1} s; waited {} times ({:.0} ms); lag up to {:?} s, at batch start up to {:?} s",
-        out.rows_updated,
-        out.batches,
-        out.elapsed_ms / 1000.0,
-        out.lag_waits,
-        out.lag_wait_ms,
-        out.max_lag_seconds_seen,
-        out.max_lag_seconds_at_batch_start
-    );
+    common::print_outcome(&out);
     assert_eq!(out.rows_updated as i64, ROWS);
     assert_eq!(out.batches, 60);
     assert!(out.lag_waits >= 1 && out.lag_wait_ms > 2000.0, "{out:?}");
