@@ -8,7 +8,7 @@
 //! after stopping the server left in them (a `kill -9` of a previous run leaves both behind).
 
 use crate::error::{Error, Result};
-use crate::owned::{self, as_user, owner_marker};
+use crate::owned::{self, as_user, owner_marker, run_setup};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid, User};
 use std::fs;
@@ -254,16 +254,7 @@ impl Cluster {
             .args(["-U", SUPERUSER, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"])
             .current_dir(server.root())
             .stdin(Stdio::null());
-        as_user(&mut initdb, user);
-        let out = initdb.output().map_err(|e| Error::io(format!("running {}", bin.tool("initdb").display()), e))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "initdb failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
+        run_setup(&mut initdb, user, "initdb")?;
         let settings = [
             "fsync=off",
             "synchronous_commit=off",

@@ -8,7 +8,7 @@
 //! after stopping the server left in them.
 
 use crate::error::{Error, Result};
-use crate::owned::{self, as_user, owner_marker};
+use crate::owned::{self, as_user, owner_marker, run_setup};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid, User};
 use std::fs;
@@ -120,16 +120,7 @@ impl MariaDbServer {
             .args(["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
             .current_dir(&server.root)
             .stdin(Stdio::null());
-        as_user(&mut install, user);
-        let out = install.output().map_err(|e| Error::io(format!("running {}", bin.install_db.display()), e))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "mariadb-install-db failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
+        run_setup(&mut install, user, "mariadb-install-db")?;
         let log = fs::File::create(server.log_path()).map_err(|e| Error::io("creating the server log", e))?;
         let log2 = log.try_clone().map_err(|e| Error::io("server log", e))?;
         if let Some((uid, gid)) = user {

@@ -10,6 +10,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// Runs a setup program (`initdb`, `pg_basebackup`, `mariadb-install-db`) as `user` to
+/// completion; when it fails, its exit status and output are the error.
+pub(crate) fn run_setup(cmd: &mut Command, user: Option<(Uid, Gid)>, name: &str) -> crate::Result<()> {
+    as_user(cmd, user);
+    let program = Path::new(cmd.get_program()).display().to_string();
+    let out = cmd.output().map_err(|e| crate::Error::io(format!("running {program}"), e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(crate::Error::Cluster(format!(
+        "{name} failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )))
+}
+
 /// Runs `cmd` as `user` (with its HOME, USER and LOGNAME) when given.
 pub(crate) fn as_user(cmd: &mut Command, user: Option<(Uid, Gid)>) {
     if let Some((uid, gid)) = user {

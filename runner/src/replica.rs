@@ -16,7 +16,7 @@ use crate::catalog;
 use crate::cluster::{Cluster, PgBinaries, PgServer, DIR_PREFIX, PORT, SUPERUSER};
 use crate::error::{Error, Result};
 use crate::exec::Window;
-use crate::owned::as_user;
+use crate::owned::run_setup;
 use crate::report::{Finding, ReplicaLag, Report};
 use nix::unistd::{Gid, Uid};
 use std::fs;
@@ -66,17 +66,7 @@ impl Replica {
             .args(["-p", &PORT.to_string(), "-U", SUPERUSER, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"])
             .current_dir(server.root())
             .stdin(Stdio::null());
-        as_user(&mut backup, user);
-        let out =
-            backup.output().map_err(|e| Error::io(format!("running {}", bin.tool("pg_basebackup").display()), e))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "pg_basebackup failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
+        run_setup(&mut backup, user, "pg_basebackup")?;
         let settings = [
             "fsync=off",
             "hot_standby=on",
