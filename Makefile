@@ -90,7 +90,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SANITIZER ?= none
 .PHONY: fuzz
 fuzz:
-	for t in lint_postgres lint_mysql config suppression; do FUZZ_SANITIZER=$(FUZZ_SANITIZER) fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+	for t in lint_postgres pg_encoder lint_mysql config suppression; do FUZZ_SANITIZER=$(FUZZ_SANITIZER) fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 # Builds the VS Code extension and packages it as editors/vscode/sluice.vsix (needs npm).
 vscode:

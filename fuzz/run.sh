@@ -3,7 +3,7 @@
 #
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]
 #
-# TARGET is lint_postgres, lint_mysql, config or suppression. The corpus that libFuzzer grows
+# TARGET is lint_postgres, pg_encoder, lint_mysql, config or suppression. The corpus that libFuzzer grows
 # lives in WORK/corpus/TARGET; seeds are copied into WORK/corpus/TARGET-seeds from fuzz/seeds/,
 # fixtures/ and, when present, ../shared/corpus/ (never committed). Crashing inputs land in
 # WORK/artifacts/TARGET/. WORK is $FUZZ_WORK_DIR, by default fuzz/. Needs a nightly toolchain
@@ -38,7 +38,7 @@ copy() {
 
 if [ -d "seeds/$target" ]; then cp "seeds/$target"/* "$seeds"/; fi
 case $target in
-    lint_postgres)
+    lint_postgres|pg_encoder)
         copy "$root/fixtures/postgres" '*.sql'
         copy "$root/fixtures/projects" '*.sql'
         copy "$shared/pg" '*'

@@ -113,3 +113,12 @@ pub fn config(data: &[u8], dir: &Path) {
         let _ = format!("{report:?}");
     }
 }
+
+/// Sluice's protobuf encoder against libpg_query's own (upb): any text gives the same tree, or
+/// the same error at the same position, through both.
+pub fn pg_encoder(data: &[u8]) {
+    let text = String::from_utf8_lossy(cap(data));
+    let ours = sluice_core::parse::parse_pg_tree_direct(&text);
+    let upb = sluice_core::parse::parse_pg_tree(&text);
+    assert!(ours == upb, "the encoders disagree on {text:?}\nours: {ours:?}\nupb: {upb:?}");
+}

@@ -316,18 +316,35 @@ fn time_cli(bin: &Path, dir: &Path, threads: usize, runs: usize) -> Option<Measu
     best
 }
 
-/// The bare parser over every file, one thread, in this process: best wall time of `runs`.
-fn time_floor(paths: &[PathBuf], postgres: bool, runs: usize) -> Measure {
+/// How `time_parse` parses.
+#[derive(Clone, Copy, PartialEq)]
+enum Parser {
+    /// libpg_query's protobuf path, as `pg_query::parse` uses it (the PostgreSQL floor).
+    PgQuery,
+    /// The same tree through Sluice's own encoder, as `sluice lint` parses.
+    PgDirect,
+    /// sqlparser's MySQL dialect (the MySQL floor).
+    Mysql,
+}
+
+/// A bare parser over every file, one thread, in this process: best wall time of `runs`.
+fn time_parse(paths: &[PathBuf], parser: Parser, runs: usize) -> Measure {
     let texts: Vec<String> =
         paths.iter().filter_map(|p| std::fs::read(p).ok()).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
     let mut best = f64::MAX;
     for _ in 0..runs {
         let t = Instant::now();
         for text in &texts {
-            if postgres {
-                std::hint::black_box(sluice_core::parse::parse_pg_tree(text).map(|r| r.stmts.len()).ok());
-            } else {
-                std::hint::black_box(sluice_core::parse::parse_mysql_tree(text).map(|r| r.len()).ok());
+            match parser {
+                Parser::PgQuery => {
+                    std::hint::black_box(sluice_core::parse::parse_pg_tree(text).map(|r| r.stmts.len()).ok());
+                }
+                Parser::PgDirect => {
+                    std::hint::black_box(sluice_core::parse::parse_pg_tree_direct(text).map(|r| r.stmts.len()).ok());
+                }
+                Parser::Mysql => {
+                    std::hint::black_box(sluice_core::parse::parse_mysql_tree(text).map(|r| r.len()).ok());
+                }
             }
         }
         best = best.min(t.elapsed().as_secs_f64());
@@ -343,6 +360,8 @@ struct Row {
     threads: usize,
     m: Measure,
     floor: Option<f64>,
+    /// A `sluice lint` run (not a parser row).
+    lint: bool,
 }
 
 impl Row {
@@ -441,9 +460,33 @@ fn main() {
         let mb = paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum::<u64>() as f64 / 1e6;
         let files = paths.len();
         eprintln!("{name}: {files} files, {mb:.1} MB");
-        let floor = time_floor(&paths, postgres, runs);
-        let parser = if postgres { "floor: libpg_query parse + decode" } else { "floor: sqlparser parse" };
-        rows.push(Row { corpus: name.clone(), files, mb, what: parser.into(), threads: 1, m: floor, floor: None });
+        let floor = time_parse(&paths, if postgres { Parser::PgQuery } else { Parser::Mysql }, runs);
+        let parser = if postgres { "floor: pg_query protobuf parse + decode" } else { "floor: sqlparser parse" };
+        let row = Row {
+            corpus: name.clone(),
+            files,
+            mb,
+            what: parser.into(),
+            threads: 1,
+            m: floor,
+            floor: None,
+            lint: false,
+        };
+        rows.push(row);
+        if postgres {
+            let m = time_parse(&paths, Parser::PgDirect, runs);
+            let what = "parse: Sluice's encoder + decode".into();
+            rows.push(Row {
+                corpus: name.clone(),
+                files,
+                mb,
+                what,
+                threads: 1,
+                m,
+                floor: Some(floor.cpu),
+                lint: false,
+            });
+        }
         let mut counts = vec![1];
         if threads > 1 {
             counts.push(threads);
@@ -451,7 +494,16 @@ fn main() {
         for n in counts {
             if let Some(m) = time_cli(&bin, &dir, n, runs) {
                 let what = "sluice lint --format json".into();
-                rows.push(Row { corpus: name.clone(), files, mb, what, threads: n, m, floor: Some(floor.cpu) });
+                rows.push(Row {
+                    corpus: name.clone(),
+                    files,
+                    mb,
+                    what,
+                    threads: n,
+                    m,
+                    floor: Some(floor.cpu),
+                    lint: true,
+                });
             }
         }
     };
@@ -519,14 +571,11 @@ fn main() {
 
 /// The targets in words: CPU against the floor, scaling with cores and corpus size, memory.
 fn targets(rows: &[Row]) -> String {
-    let cli = |corpus: &str, threads: usize| {
-        rows.iter().find(|r| r.corpus == corpus && r.threads == threads && r.floor.is_some())
-    };
+    let cli = |corpus: &str, threads: usize| rows.iter().find(|r| r.corpus == corpus && r.threads == threads && r.lint);
     let mut out = Vec::new();
-    let worst = rows.iter().filter_map(|r| Some(r.m.cpu / r.floor?)).fold(0.0f64, f64::max);
+    let worst = rows.iter().filter(|r| r.lint).filter_map(|r| Some(r.m.cpu / r.floor?)).fold(0.0f64, f64::max);
     out.push(format!("CPU against the floor: at most {worst:.2}x (target 1.5x)."));
-    let pg: Vec<&Row> =
-        rows.iter().filter(|r| r.corpus.starts_with("pg ") && r.floor.is_some() && r.threads == 1).collect();
+    let pg: Vec<&Row> = rows.iter().filter(|r| r.corpus.starts_with("pg ") && r.lint && r.threads == 1).collect();
     if let Some((first, last)) = pg.first().zip(pg.last()).filter(|(f, l)| l.files > f.files) {
         let size = last.files as f64 / first.files as f64;
         out.push(format!(
@@ -539,13 +588,13 @@ fn targets(rows: &[Row]) -> String {
     }
     let scaling: Vec<String> = rows
         .iter()
-        .filter(|r| r.floor.is_some() && r.threads > 1)
+        .filter(|r| r.lint && r.threads > 1)
         .filter_map(|r| cli(&r.corpus, 1).map(|one| format!("{} {:.2}x", r.corpus, one.m.wall / r.m.wall)))
         .collect();
     if !scaling.is_empty() {
         out.push(format!("Speed-up from 1 thread to all cores: {}.", scaling.join(", ")));
     }
-    if let Some(r) = rows.iter().find(|r| r.corpus.starts_with("pg ") && r.files >= 6000 && r.floor.is_some()) {
+    if let Some(r) = rows.iter().find(|r| r.corpus.starts_with("pg ") && r.files >= 6000 && r.lint) {
         if let Some(rss) = rows.iter().filter(|x| x.corpus == r.corpus).filter_map(|x| x.m.rss_mib).reduce(f64::max) {
             out.push(format!("Peak RSS on {} ({} files): {rss:.0} MiB (target 100 MiB).", r.corpus, r.files));
         }

@@ -52,7 +52,7 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let sql = |p: &Path| p.extension().is_some_and(|e| e == "sql");
     let mut paths = files(&root.join("fuzz/seeds").join(target));
     match target {
-        "lint_postgres" => {
+        "lint_postgres" | "pg_encoder" => {
             paths.extend(files_under(&fixtures.join("postgres"), &sql));
             paths.extend(files_under(&fixtures.join("projects"), &sql));
         }
@@ -187,6 +187,11 @@ fn with_cli_stack(f: impl FnOnce() + Send + 'static) {
 #[test]
 fn lint_postgres() {
     with_cli_stack(|| fuzz("lint_postgres", |d| targets::lint(d, Dialect::Postgres)));
+}
+
+#[test]
+fn pg_encoder() {
+    with_cli_stack(|| fuzz("pg_encoder", targets::pg_encoder));
 }
 
 #[test]
