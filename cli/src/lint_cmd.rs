@@ -253,7 +253,7 @@ fn walk(
     files.sort();
     for path in files {
         let config = discovery.for_path(&path)?;
-        if config.selects(&std::path::absolute(&path).unwrap_or_else(|_| path.clone())) {
+        if config.selects(&sluice_workspace::absolute(&path)) {
             let display = display(&path);
             jobs.push(Job { input: Input::File { path, display }, config });
         }
@@ -271,6 +271,7 @@ fn lint_set(
     args: &LintArgs,
 ) -> Vec<Result<FileReport, IoError>> {
     let mut results = Vec::new();
+    let cwd = sluice_workspace::current_dir();
     let bytes: Vec<Result<Vec<u8>, String>> =
         set.files.par_iter().map(|f| std::fs::read(&f.path).map_err(|e| e.to_string())).collect();
     let mut inputs = Vec::with_capacity(set.files.len());
@@ -291,7 +292,7 @@ fn lint_set(
             index_of_job.push((inputs.len(), job.unwrap_or_default()));
         }
         inputs.push(MigrationInput {
-            path: display(f.path.strip_prefix(std::env::current_dir().unwrap_or_default()).unwrap_or(&f.path)),
+            path: display(f.path.strip_prefix(&cwd).unwrap_or(&f.path)),
             bytes: data,
             entry: Some(f.entry.clone()),
             sidecar: f.sidecar.clone(),

@@ -203,7 +203,7 @@ impl Discovery {
         if let Some(e) = &self.explicit {
             return Ok(e.clone());
         }
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let abs = crate::absolute(path);
         let start =
             if abs.is_dir() { abs.clone() } else { abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf) };
         let mut visited = Vec::new();

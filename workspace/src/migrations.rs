@@ -39,7 +39,7 @@ impl MigrationSet {
 /// Absolute and free of `.`/`..` components, without touching the file system beyond the
 /// current directory (symlinks are kept as written).
 pub fn normalize(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = crate::absolute(path);
     let mut out = PathBuf::new();
     for c in abs.components() {
         match c {
