@@ -110,11 +110,12 @@ pub fn load_set(root: &Path, setting: FrameworkSetting) -> std::io::Result<Migra
         .filter_map(|p| framework::classify(framework, p))
         .collect();
     framework::apply_order(&mut entries);
+    let present: std::collections::HashSet<&str> = refs.iter().copied().collect();
     let files = entries
         .into_iter()
         .map(|entry| {
             let sidecar = framework::sidecar_path(framework, &entry)
-                .filter(|p| paths.iter().any(|x| x == p))
+                .filter(|p| present.contains(p.as_str()))
                 .and_then(|p| std::fs::read_to_string(root.join(p)).ok());
             SetFile { path: root.join(&entry.path), entry, sidecar }
         })
