@@ -328,6 +328,13 @@ _outBitString(void *out, const BitString *node)
 }
 
 /* A constant's value is a one-of whose message is present even when it holds a zero. */
+#define ACONST_CASE(tag, field, type, member) \
+	case tag: \
+		s = w_begin(FIELD(A_Const, field)); \
+		_out##type(NULL, &node->val.member); \
+		w_end(s); \
+		break;
+
 static void
 _outAConst(void *out, const A_Const *node)
 {
@@ -339,31 +346,11 @@ _outAConst(void *out, const A_Const *node)
 		return;
 	switch (nodeTag(&node->val.node))
 	{
-		case T_Integer:
-			s = w_begin(FIELD(A_Const, ival));
-			_outInteger(NULL, &node->val.ival);
-			w_end(s);
-			break;
-		case T_Float:
-			s = w_begin(FIELD(A_Const, fval));
-			_outFloat(NULL, &node->val.fval);
-			w_end(s);
-			break;
-		case T_Boolean:
-			s = w_begin(FIELD(A_Const, boolval));
-			_outBoolean(NULL, &node->val.boolval);
-			w_end(s);
-			break;
-		case T_String:
-			s = w_begin(FIELD(A_Const, sval));
-			_outString(NULL, &node->val.sval);
-			w_end(s);
-			break;
-		case T_BitString:
-			s = w_begin(FIELD(A_Const, bsval));
-			_outBitString(NULL, &node->val.bsval);
-			w_end(s);
-			break;
+			ACONST_CASE(T_Integer, ival, Integer, ival)
+			ACONST_CASE(T_Float, fval, Float, fval)
+			ACONST_CASE(T_Boolean, boolval, Boolean, boolval)
+			ACONST_CASE(T_String, sval, String, sval)
+			ACONST_CASE(T_BitString, bsval, BitString, bsval)
 		default:
 			Assert(false);
 	}
