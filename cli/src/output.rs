@@ -169,7 +169,24 @@ struct JsonReport<'a> {
     version: u32,
     files_checked: usize,
     summary: JsonSummary,
-    diagnostics: Vec<JsonDiagnostic<'a>>,
+    diagnostics: JsonDiagnostics<'a>,
+}
+
+/// Every report's findings, converted one at a time while they are written.
+struct JsonDiagnostics<'a>(&'a [FileReport]);
+
+impl Serialize for JsonDiagnostics<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for r in self.0.iter().filter(|r| !r.diagnostics.is_empty()) {
+            let idx = LineIndex::new(&r.text);
+            for d in &r.diagnostics {
+                seq.serialize_element(&diag_json(r, &idx, d))?;
+            }
+        }
+        seq.end()
+    }
 }
 
 fn diag_json<'a>(r: &'a FileReport, idx: &LineIndex, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
@@ -206,16 +223,11 @@ pub fn json(reports: &[FileReport]) -> String {
 /// Writes the JSON report to `out` while it is serialised, without holding the whole text.
 pub fn write_json(reports: &[FileReport], out: &mut impl std::io::Write) -> std::io::Result<()> {
     let (error, warning, info) = counts(reports.iter());
-    let mut diagnostics = Vec::new();
-    for r in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
-        let idx = LineIndex::new(&r.text);
-        diagnostics.extend(r.diagnostics.iter().map(|d| diag_json(r, &idx, d)));
-    }
     let doc = JsonReport {
         version: 1,
         files_checked: reports.len(),
         summary: JsonSummary { error, warning, info },
-        diagnostics,
+        diagnostics: JsonDiagnostics(reports),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
