@@ -368,8 +368,28 @@ struct SarifTool {
 #[serde(rename_all = "camelCase")]
 struct SarifRun<'a> {
     column_kind: &'static str,
-    results: Vec<SarifResult<'a>>,
+    results: SarifResults<'a>,
     tool: SarifTool,
+}
+
+/// Every report's findings as SARIF results, converted one report at a time while they are
+/// written.
+struct SarifResults<'a> {
+    reports: &'a [FileReport],
+    metas: &'a [&'static RuleMeta],
+}
+
+impl Serialize for SarifResults<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for r in self.reports.iter().filter(|r| !r.diagnostics.is_empty()) {
+            for result in sarif_results(r, self.metas) {
+                seq.serialize_element(&result)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -389,58 +409,62 @@ pub fn sarif(reports: &[FileReport]) -> String {
     }
 }
 
+/// The SARIF results of one report's findings.
+fn sarif_results<'a>(r: &'a FileReport, metas: &[&RuleMeta]) -> Vec<SarifResult<'a>> {
+    let idx = LineIndex::new(&r.text);
+    let uri = r.path.replace('\\', "/");
+    // UTF-16 offsets of the diagnostics' starts, counted in one pass over the text.
+    let mut starts: Vec<usize> = r.diagnostics.iter().map(|d| d.span.start.min(r.text.len())).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut utf16_at = std::collections::HashMap::with_capacity(starts.len());
+    let (mut units, mut pos) = (0usize, 0usize);
+    for &at in &starts {
+        let Some(part) = r.text.get(pos..at) else { continue };
+        units += part.encode_utf16().count();
+        pos = at;
+        utf16_at.insert(at, units);
+    }
+    let mut results = Vec::with_capacity(r.diagnostics.len());
+    for d in &r.diagnostics {
+        let reg = region(&r.text, &idx, d.span, ColumnUnit::Utf16);
+        let mut message = d.message.clone();
+        if let Some(h) = &d.help {
+            message.push_str(". Help: ");
+            message.push_str(h);
+        }
+        let start = d.span.start.min(r.text.len());
+        let char_offset = match utf16_at.get(&start) {
+            Some(n) => *n,
+            None => r.text.get(..start).map_or(0, |t| t.encode_utf16().count()),
+        };
+        results.push(SarifResult {
+            level: sarif_level(d.severity),
+            locations: [SarifLocation {
+                physical_location: SarifPhysical {
+                    artifact_location: SarifUri { uri: uri.clone() },
+                    region: SarifRegion {
+                        char_length: d.span.slice(&r.text).encode_utf16().count(),
+                        char_offset,
+                        end_column: reg.end_col,
+                        end_line: reg.end_line,
+                        start_column: reg.start_col,
+                        start_line: reg.start_line,
+                    },
+                },
+            }],
+            message: SarifText { text: message },
+            rule_id: d.rule,
+            rule_index: metas.iter().position(|m| m.name == d.rule),
+        });
+    }
+    results
+}
+
 /// Writes the SARIF log to `out` while it is serialised.
 pub fn write_sarif(reports: &[FileReport], out: &mut impl std::io::Write) -> std::io::Result<()> {
     let metas: Vec<&RuleMeta> = registry::all_metas().collect();
-    let mut results = Vec::new();
-    for r in reports {
-        let idx = LineIndex::new(&r.text);
-        let uri = r.path.replace('\\', "/");
-        // UTF-16 offsets of the diagnostics' starts, counted in one pass over the text.
-        let mut starts: Vec<usize> = r.diagnostics.iter().map(|d| d.span.start.min(r.text.len())).collect();
-        starts.sort_unstable();
-        starts.dedup();
-        let mut utf16_at = std::collections::HashMap::with_capacity(starts.len());
-        let (mut units, mut pos) = (0usize, 0usize);
-        for &at in &starts {
-            let Some(part) = r.text.get(pos..at) else { continue };
-            units += part.encode_utf16().count();
-            pos = at;
-            utf16_at.insert(at, units);
-        }
-        for d in &r.diagnostics {
-            let reg = region(&r.text, &idx, d.span, ColumnUnit::Utf16);
-            let mut message = d.message.clone();
-            if let Some(h) = &d.help {
-                message.push_str(". Help: ");
-                message.push_str(h);
-            }
-            let start = d.span.start.min(r.text.len());
-            let char_offset = match utf16_at.get(&start) {
-                Some(n) => *n,
-                None => r.text.get(..start).map_or(0, |t| t.encode_utf16().count()),
-            };
-            results.push(SarifResult {
-                level: sarif_level(d.severity),
-                locations: [SarifLocation {
-                    physical_location: SarifPhysical {
-                        artifact_location: SarifUri { uri: uri.clone() },
-                        region: SarifRegion {
-                            char_length: d.span.slice(&r.text).encode_utf16().count(),
-                            char_offset,
-                            end_column: reg.end_col,
-                            end_line: reg.end_line,
-                            start_column: reg.start_col,
-                            start_line: reg.start_line,
-                        },
-                    },
-                }],
-                message: SarifText { text: message },
-                rule_id: d.rule,
-                rule_index: metas.iter().position(|m| m.name == d.rule),
-            });
-        }
-    }
+    let results = SarifResults { reports, metas: &metas };
     let log = SarifLog {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         runs: [SarifRun {
