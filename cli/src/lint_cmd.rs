@@ -131,7 +131,7 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
         for (pos, f) in set.files.iter().enumerate() {
             configs.push(match in_set.get(&pos) {
                 Some(&j) => jobs[j].config.clone(),
-                None => discovery.for_path(&f.path)?,
+                None => discovery.for_file(&f.path)?,
             });
         }
         planned.push((set, in_set, configs));
@@ -252,7 +252,7 @@ fn walk(
     }
     files.sort();
     for path in files {
-        let config = discovery.for_path(&path)?;
+        let config = discovery.for_file(&path)?;
         if config.selects(&sluice_workspace::absolute(&path)) {
             let display = display(&path);
             jobs.push(Job { input: Input::File { path, display }, config });

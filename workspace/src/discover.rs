@@ -204,8 +204,25 @@ impl Discovery {
             return Ok(e.clone());
         }
         let abs = crate::absolute(path);
-        let start =
-            if abs.is_dir() { abs.clone() } else { abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf) };
+        self.for_dir(if abs.is_dir() {
+            abs.clone()
+        } else {
+            abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+        })
+    }
+
+    /// [`for_path`](Self::for_path) for a path known to be a file (a directory walk's entry),
+    /// without asking the file system whether it is a directory.
+    pub fn for_file(&mut self, path: &Path) -> Result<Arc<Resolved>, miette::Report> {
+        if let Some(e) = &self.explicit {
+            return Ok(e.clone());
+        }
+        let abs = crate::absolute(path);
+        self.for_dir(abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf))
+    }
+
+    /// The configuration that applies in directory `start`.
+    fn for_dir(&mut self, start: PathBuf) -> Result<Arc<Resolved>, miette::Report> {
         let mut visited = Vec::new();
         let mut dir = Some(start.as_path());
         let mut found = None;
