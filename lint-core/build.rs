@@ -17,6 +17,7 @@ const PG_QUERY_VERSION: &str = "18.1.0";
 
 fn main() {
     println!("cargo:rerun-if-changed=src/parse/pg_encode.c");
+    println!("cargo:rerun-if-changed=src/parse/pg_plpgsql.c");
     println!("cargo:rerun-if-env-changed=SLUICE_LIBPG_QUERY_DIR");
     let dir = match locate() {
         Ok(dir) => dir,
@@ -34,6 +35,7 @@ fn main() {
     let mut build = cc::Build::new();
     build
         .file("src/parse/pg_encode.c")
+        .file("src/parse/pg_plpgsql.c")
         .include(&out)
         .include(&dir)
         .include(dir.join("src"))

@@ -1,0 +1,258 @@
+/*
+ * The SQL statements of a PL/pgSQL body, read straight from the compiled function.
+ *
+ * libpg_query's pg_query_parse_plpgsql compiles a `DO` block or `CREATE FUNCTION` body and prints
+ * the whole compiled function as JSON, variables included; Sluice then only wants the statements
+ * it runs: static SQL and `EXECUTE` commands. This file compiles the body the same way (the
+ * compiling code is libpg_query's own, included below) and walks the compiled statements in the
+ * order the JSON lists them, writing one record per statement:
+ *
+ *   u8 dynamic (1 for EXECUTE) | u32 line number | u32 length | the query text
+ *
+ * (integers little-endian). The line number counts from the start of the body, as PL/pgSQL's
+ * does.
+ */
+#define pg_query_parse_plpgsql sluice_unused_pg_query_parse_plpgsql
+#define pg_query_free_plpgsql_parse_result sluice_unused_pg_query_free_plpgsql_parse_result
+#include "pg_query_parse_plpgsql.c"
+#undef pg_query_parse_plpgsql
+#undef pg_query_free_plpgsql_parse_result
+
+/* Statement lists nest no deeper than the PL/pgSQL grammar lets them; this only bounds the walk. */
+#define SLUICE_MAX_DEPTH 10000
+
+typedef struct
+{
+	/* malloc-ed records, handed to the caller */
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	/* set when memory ran out */
+	bool		failed;
+} SluiceOut;
+
+typedef struct
+{
+	char	   *data;
+	size_t		len;
+	/* NULL, or a malloc-ed message */
+	char	   *error;
+	/* false when the text holds no PL/pgSQL body */
+	bool		found;
+} SluicePlpgsqlResult;
+
+static void
+sluice_put(SluiceOut *out, const void *bytes, size_t n)
+{
+	if (out->failed)
+		return;
+	if (out->len + n > out->cap)
+	{
+		size_t		cap = out->cap ? out->cap : 256;
+		char	   *data;
+
+		while (cap < out->len + n)
+			cap *= 2;
+		data = realloc(out->data, cap);
+		if (data == NULL)
+		{
+			out->failed = true;
+			return;
+		}
+		out->data = data;
+		out->cap = cap;
+	}
+	memcpy(out->data + out->len, bytes, n);
+	out->len += n;
+}
+
+static void
+sluice_put_u32(SluiceOut *out, uint32 v)
+{
+	unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
+
+	sluice_put(out, b, 4);
+}
+
+static void
+sluice_record(SluiceOut *out, bool dynamic, int lineno, PLpgSQL_expr *expr)
+{
+	unsigned char flag = dynamic ? 1 : 0;
+	size_t		n;
+
+	if (expr == NULL || expr->query == NULL)
+		return;
+	n = strlen(expr->query);
+	if (n > 0xffffffffu)
+		return;
+	sluice_put(out, &flag, 1);
+	sluice_put_u32(out, lineno < 0 ? 0 : (uint32) lineno);
+	sluice_put_u32(out, (uint32) n);
+	sluice_put(out, expr->query, n);
+}
+
+static void sluice_stmts(List *stmts, SluiceOut *out, int depth);
+
+static void
+sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
+{
+	ListCell   *lc;
+
+	if (node == NULL || depth > SLUICE_MAX_DEPTH)
+		return;
+	switch (node->cmd_type)
+	{
+		case PLPGSQL_STMT_BLOCK:
+			{
+				PLpgSQL_stmt_block *b = (PLpgSQL_stmt_block *) node;
+
+				sluice_stmts(b->body, out, depth + 1);
+				if (b->exceptions != NULL)
+					foreach(lc, b->exceptions->exc_list)
+						sluice_stmts(((PLpgSQL_exception *) lfirst(lc))->action, out, depth + 1);
+				break;
+			}
+		case PLPGSQL_STMT_IF:
+			{
+				PLpgSQL_stmt_if *s = (PLpgSQL_stmt_if *) node;
+
+				sluice_stmts(s->then_body, out, depth + 1);
+				foreach(lc, s->elsif_list)
+					sluice_stmts(((PLpgSQL_if_elsif *) lfirst(lc))->stmts, out, depth + 1);
+				sluice_stmts(s->else_body, out, depth + 1);
+				break;
+			}
+		case PLPGSQL_STMT_CASE:
+			{
+				PLpgSQL_stmt_case *s = (PLpgSQL_stmt_case *) node;
+
+				foreach(lc, s->case_when_list)
+					sluice_stmts(((PLpgSQL_case_when *) lfirst(lc))->stmts, out, depth + 1);
+				sluice_stmts(s->else_stmts, out, depth + 1);
+				break;
+			}
+		case PLPGSQL_STMT_LOOP:
+			sluice_stmts(((PLpgSQL_stmt_loop *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_WHILE:
+			sluice_stmts(((PLpgSQL_stmt_while *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_FORI:
+			sluice_stmts(((PLpgSQL_stmt_fori *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_FORS:
+			sluice_stmts(((PLpgSQL_stmt_fors *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_FORC:
+			sluice_stmts(((PLpgSQL_stmt_forc *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_FOREACH_A:
+			sluice_stmts(((PLpgSQL_stmt_foreach_a *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_DYNFORS:
+			sluice_stmts(((PLpgSQL_stmt_dynfors *) node)->body, out, depth + 1);
+			break;
+		case PLPGSQL_STMT_EXECSQL:
+			sluice_record(out, false, node->lineno, ((PLpgSQL_stmt_execsql *) node)->sqlstmt);
+			break;
+		case PLPGSQL_STMT_DYNEXECUTE:
+			sluice_record(out, true, node->lineno, ((PLpgSQL_stmt_dynexecute *) node)->query);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+sluice_stmts(List *stmts, SluiceOut *out, int depth)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+		sluice_stmt((PLpgSQL_stmt *) lfirst(lc), out, depth);
+}
+
+static char *
+sluice_error_message(PgQueryError *error)
+{
+	char	   *message = strdup(error->message ? error->message : "PL/pgSQL body could not be compiled");
+
+	/*
+	 * An error made from what the compiler printed to stderr has string constants for its file,
+	 * function and context (an elog's file name is never empty): only its message is allocated.
+	 */
+	if (error->filename != NULL && error->filename[0] == '\0')
+	{
+		free(error->message);
+		free(error);
+	}
+	else
+		pg_query_free_error(error);
+	return message;
+}
+
+/*
+ * Compiles the PL/pgSQL body of the first `DO` or `CREATE FUNCTION` statement of `input` and
+ * returns its statements. Release the result with sluice_plpgsql_release.
+ */
+SluicePlpgsqlResult
+sluice_plpgsql_statements(const char *input)
+{
+	SluicePlpgsqlResult result = {0};
+	SluiceOut	out = {0};
+	MemoryContext ctx;
+	PgQueryInternalParsetreeAndError parse_result;
+	plStmts		statements;
+
+	ctx = pg_query_enter_memory_context();
+	parse_result = pg_query_raw_parse(input, PG_QUERY_PARSE_DEFAULT);
+	if (parse_result.error != NULL)
+	{
+		result.error = sluice_error_message(parse_result.error);
+		free(parse_result.stderr_buffer);
+		pg_query_exit_memory_context(ctx);
+		return result;
+	}
+
+	statements.stmts_buf_size = 4;
+	statements.stmts = (Node **) palloc(statements.stmts_buf_size * sizeof(Node *));
+	statements.stmts_count = 0;
+	stmts_walker((Node *) parse_result.tree, &statements);
+
+	if (statements.stmts_count > 0)
+	{
+		PgQueryInternalPlpgsqlFuncAndError compiled = pg_query_raw_parse_plpgsql(statements.stmts[0]);
+
+		if (compiled.error != NULL)
+			result.error = sluice_error_message(compiled.error);
+		else if (compiled.func != NULL)
+		{
+			/* A body in another language compiles to a function without a block. */
+			result.found = compiled.func->action != NULL;
+			if (result.found)
+				sluice_stmt((PLpgSQL_stmt *) compiled.func->action, &out, 0);
+			plpgsql_free_function_memory(compiled.func);
+			if (out.failed)
+				result.error = strdup("out of memory while reading the PL/pgSQL body");
+		}
+	}
+
+	free(parse_result.stderr_buffer);
+	pg_query_exit_memory_context(ctx);
+	if (result.error != NULL)
+	{
+		free(out.data);
+		result.found = false;
+		return result;
+	}
+	result.data = out.data;
+	result.len = out.len;
+	return result;
+}
+
+void
+sluice_plpgsql_release(SluicePlpgsqlResult result)
+{
+	free(result.data);
+	free(result.error);
+}
