@@ -354,6 +354,10 @@ impl Tables {
     }
 
     fn remove(&mut self, key: &str) -> Option<Arc<Table>> {
+        // A persistent map copies the path to a key it removes, even an absent one.
+        if !self.by_key.contains_key(key) {
+            return None;
+        }
         let old = self.by_key.remove(key)?;
         unlink(&mut self.by_name, &old.name.to_ascii_lowercase(), key);
         Some(old)
@@ -386,17 +390,17 @@ struct Indexes {
 }
 
 /// Adds `key` to the set at `at`, updating the set in place when this map owns it.
-fn link(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &str) {
-    match map.get_mut(at) {
-        Some(keys) => {
-            keys.insert(Arc::from(key));
-        }
-        None => {
-            let mut keys = PSet::default();
-            keys.insert(Arc::from(key));
-            map.insert(Arc::from(at), keys);
+fn link(map: &mut PMap<Key, PSet<Key>>, at: &str, key: &Key) {
+    // `get_mut` copies the path to `at` (shared with a snapshot) even when `at` is absent.
+    if map.contains_key(at) {
+        if let Some(keys) = map.get_mut(at) {
+            keys.insert(key.clone());
+            return;
         }
     }
+    let mut keys = PSet::default();
+    keys.insert(key.clone());
+    map.insert(Arc::from(at), keys);
 }
 
 /// Removes `key` from the set at `at`, and the set once it is empty.
@@ -420,14 +424,19 @@ impl Indexes {
 
     fn insert(&mut self, key: String, index: Arc<Index>) {
         self.remove(&key);
+        let key: Key = Arc::from(key);
         link(&mut self.by_table, &index.table, &key);
         if let Some(n) = &index.name {
             link(&mut self.by_name, &n.to_ascii_lowercase(), &key);
         }
-        self.by_key.insert(Arc::from(key), index);
+        self.by_key.insert(key, index);
     }
 
     fn remove(&mut self, key: &str) -> Option<Arc<Index>> {
+        // A persistent map copies the path to a key it removes, even an absent one.
+        if !self.by_key.contains_key(key) {
+            return None;
+        }
         let old = self.by_key.remove(key)?;
         unlink(&mut self.by_table, &old.table, key);
         if let Some(n) = &old.name {
