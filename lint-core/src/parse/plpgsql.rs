@@ -1125,4 +1125,82 @@ mod tests {
         assert!(bodies > 20, "only {bodies} bodies compared");
         eprintln!("{bodies} PL/pgSQL bodies compared, {unreadable} whose JSON libpg_query could not print");
     }
+
+    /// A small deterministic generator (no dependency needed for a test).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    /// Random PL/pgSQL statements nested in every kind of block, appended to `out`, with the SQL
+    /// statements and `EXECUTE` commands they hold, in the order they appear, in `expected`.
+    fn random_block(rng: &mut Lcg, depth: usize, out: &mut String, expected: &mut Vec<(bool, String)>) {
+        for _ in 0..1 + rng.next(3) {
+            out.push_str(["\n", " ", "\n\n  "][rng.next(3)]);
+            let n = expected.len();
+            let kinds = if depth >= 4 { 4 } else { 14 };
+            match rng.next(kinds) {
+                0 => {
+                    let q = format!("DELETE FROM t{n}");
+                    out.push_str(&format!("{q};"));
+                    expected.push((false, q));
+                }
+                1 => {
+                    let q = format!("'DROP TABLE d{n}'");
+                    out.push_str(&format!("EXECUTE {q};"));
+                    expected.push((true, q));
+                }
+                2 => out.push_str("x := 1;"),
+                3 => out.push_str("PERFORM 1;"),
+                kind => {
+                    let (open, middle, close) = match kind {
+                        4 => ("IF c THEN", Some(" ELSIF d THEN"), " ELSE"),
+                        5 => ("CASE WHEN c THEN", Some(" WHEN d THEN"), " ELSE"),
+                        6 => ("LOOP", None, " EXIT; END LOOP;"),
+                        7 => ("WHILE c LOOP", None, " END LOOP;"),
+                        8 => ("FOR i IN 1..2 LOOP", None, " END LOOP;"),
+                        9 => ("FOR r IN SELECT 1 LOOP", None, " END LOOP;"),
+                        10 => ("FOR r IN EXECUTE 'SELECT 1' LOOP", None, " END LOOP;"),
+                        11 => ("FOREACH i IN ARRAY a LOOP", None, " END LOOP;"),
+                        12 => ("BEGIN", None, " EXCEPTION WHEN others THEN"),
+                        _ => ("BEGIN", None, " END;"),
+                    };
+                    out.push_str(open);
+                    random_block(rng, depth + 1, out, expected);
+                    if let Some(middle) = middle {
+                        out.push_str(middle);
+                        random_block(rng, depth + 1, out, expected);
+                    }
+                    out.push_str(close);
+                    if matches!(kind, 4 | 5 | 12) {
+                        random_block(rng, depth + 1, out, expected);
+                        out.push_str([" END IF;", " END CASE;", "", "", "", "", "", "", " END;"][kind - 4]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Generated bodies: the compiled tree gives every statement, in the order of the text, and
+    /// the same ones as libpg_query's JSON.
+    #[test]
+    fn compiled_bodies_list_every_statement_in_order() {
+        for seed in 0..400u64 {
+            let mut rng = Lcg(seed);
+            let (mut body, mut expected) = (String::new(), Vec::new());
+            random_block(&mut rng, 0, &mut body, &mut expected);
+            let sql = format!("DO $$\nDECLARE c bool; d bool; x int; i int; r record; a int[];\nBEGIN{body}\nEND $$");
+            let Ok(Some(ours)) = compile(&sql) else { panic!("seed {seed}: {sql}\n{:?}", compile(&sql)) };
+            let got: Vec<(bool, String)> = ours.iter().map(|q| (q.dynamic, q.query.clone())).collect();
+            assert_eq!(got, expected, "seed {seed}: {sql}");
+            let lines =
+                |q: &Query| sql.lines().nth(q.lineno.saturating_sub(1)).is_some_and(|l| l.contains(q.query.as_str()));
+            assert!(ours.iter().all(lines), "seed {seed}: a statement is not on its line: {sql}\n{ours:?}");
+            let Ok(Some(json)) = json_reference::compile(&sql) else { panic!("seed {seed}: no JSON for {sql}") };
+            assert_eq!(sorted(ours), sorted(json), "seed {seed}: {sql}");
+        }
+    }
 }
