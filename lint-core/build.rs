@@ -1,5 +1,6 @@
 //! Compiles `src/parse/pg_encode.c`, which writes libpg_query's parse tree straight to protobuf
-//! bytes (see that file), against the libpg_query sources the `pg_query` crate ships.
+//! bytes, and `src/parse/pg_plpgsql.c`, which reads the statements of a compiled PL/pgSQL body
+//! (see those files), against the libpg_query sources the `pg_query` crate ships.
 //!
 //! The sources are found, in order: `SLUICE_LIBPG_QUERY_DIR`; the `pg_query` package that
 //! `cargo metadata` resolves for this workspace; the `pg_query-<version>` folder of the cargo
@@ -52,7 +53,7 @@ fn main() {
     if !env::var("TARGET").unwrap_or_default().contains("msvc") {
         build.flag("-fno-strict-aliasing").flag("-fwrapv");
     }
-    build.compile("sluice_pg_encode");
+    build.compile("sluice_pg_c");
 }
 
 /// `#define SLUICE_FN_<Message>_<field> <number>` for every field of every message.
