@@ -477,6 +477,37 @@ pub fn is_terminator(t: &Token) -> bool {
     t.kind == TokenKind::Terminator
 }
 
+/// The PostgreSQL SQL files of the fixtures and, when present, of the shared corpus (its `pg` and
+/// `pg-regress` folders: PostgreSQL's own regression tests use nearly all of the grammar), with
+/// whether the shared corpus was there. For tests that compare two implementations on real SQL.
+#[cfg(test)]
+pub(crate) fn postgres_test_corpus() -> (Vec<(std::path::PathBuf, String)>, bool) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let shared = root.join("../shared");
+    let mut dirs = vec![root.join("fixtures")];
+    for part in ["pg", "pg-regress"] {
+        dirs.push(shared.join("corpus").join(part));
+    }
+    let have_shared = dirs.iter().skip(1).any(|d| d.is_dir());
+    let mut files = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = dirs.into_iter().filter(|d| d.is_dir()).collect();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                if !path.ends_with("mysql") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "sql") || path.starts_with(&shared) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    files.push((path, text));
+                }
+            }
+        }
+    }
+    (files, have_shared)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

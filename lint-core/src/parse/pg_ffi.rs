@@ -198,28 +198,11 @@ mod tests {
     /// upb path does.
     #[test]
     fn encoder_matches_libpg_query_on_every_corpus_file() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut dirs = vec![root.join("fixtures")];
-        for shared in ["pg", "pg-regress"] {
-            dirs.push(root.join("../shared/corpus").join(shared));
+        let (corpus, _) = crate::parse::postgres_test_corpus();
+        for (path, text) in &corpus {
+            assert_same(text, &path.display().to_string());
         }
-        let mut files = 0;
-        let mut stack: Vec<std::path::PathBuf> = dirs.into_iter().filter(|d| d.is_dir()).collect();
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    if !path.ends_with("mysql") {
-                        stack.push(path);
-                    }
-                } else if let Ok(text) = std::fs::read_to_string(&path) {
-                    if path.extension().is_some_and(|e| e == "sql") || path.starts_with(root.join("../shared")) {
-                        assert_same(&text, &path.display().to_string());
-                        files += 1;
-                    }
-                }
-            }
-        }
+        let files = corpus.len();
         assert!(files > 100, "only {files} files compared");
     }
 }

@@ -1083,44 +1083,26 @@ mod tests {
     /// (PostgreSQL's regression tests included).
     #[test]
     fn compiled_bodies_match_libpg_query_json_on_every_corpus_file() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut dirs = vec![root.join("fixtures")];
-        for shared in ["pg", "pg-regress"] {
-            dirs.push(root.join("../shared/corpus").join(shared));
-        }
+        let (corpus, have_shared) = crate::parse::postgres_test_corpus();
         // The fixtures alone hold 10 bodies; the shared corpus, when present, over a thousand.
-        let least = if dirs.iter().skip(1).any(|d| d.is_dir()) { 1000 } else { 10 };
+        let least = if have_shared { 1000 } else { 10 };
         let (mut bodies, mut unreadable) = (0, 0);
-        let mut stack: Vec<std::path::PathBuf> = dirs.into_iter().filter(|d| d.is_dir()).collect();
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    if !path.ends_with("mysql") {
-                        stack.push(path);
-                    }
+        for (path, text) in &corpus {
+            for stmt in &parse_file(text, Dialect::Postgres).statements {
+                let sql = stmt.span.slice(text);
+                let upper = sql.to_ascii_uppercase();
+                if !(upper.contains("DO") || upper.contains("FUNCTION") || upper.contains("PROCEDURE")) {
                     continue;
                 }
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
-                if !(path.extension().is_some_and(|e| e == "sql") || path.starts_with(root.join("../shared"))) {
-                    continue;
-                }
-                for stmt in &parse_file(&text, Dialect::Postgres).statements {
-                    let sql = stmt.span.slice(&text);
-                    let upper = sql.to_ascii_uppercase();
-                    if !(upper.contains("DO") || upper.contains("FUNCTION") || upper.contains("PROCEDURE")) {
-                        continue;
+                let (ours, theirs) = (compile(sql), json_reference::compile(sql));
+                let at = format!("{}: {sql}", path.display());
+                match (ours, theirs) {
+                    (_, Err(e)) if e.starts_with(json_reference::UNREADABLE) => unreadable += 1,
+                    (Ok(Some(a)), Ok(Some(b))) => {
+                        assert_eq!(sorted(a), sorted(b), "{at}");
+                        bodies += 1;
                     }
-                    let (ours, theirs) = (compile(sql), json_reference::compile(sql));
-                    let at = format!("{}: {sql}", path.display());
-                    match (ours, theirs) {
-                        (_, Err(e)) if e.starts_with(json_reference::UNREADABLE) => unreadable += 1,
-                        (Ok(Some(a)), Ok(Some(b))) => {
-                            assert_eq!(sorted(a), sorted(b), "{at}");
-                            bodies += 1;
-                        }
-                        (a, b) => assert_eq!(a.map(|x| x.map(sorted)), b.map(|x| x.map(sorted)), "{at}"),
-                    }
+                    (a, b) => assert_eq!(a.map(|x| x.map(sorted)), b.map(|x| x.map(sorted)), "{at}"),
                 }
             }
         }
