@@ -104,7 +104,9 @@ fn locate() -> Result<PathBuf, String> {
 }
 
 fn check(dir: PathBuf) -> Result<PathBuf, String> {
-    if dir.join("pg_query.h").is_file() && dir.join("src/include/pg_query_outfuncs_defs.c").is_file() {
+    // The two files Sluice's C code includes, beside the header.
+    let included = ["src/include/pg_query_outfuncs_defs.c", "src/pg_query_parse_plpgsql.c"];
+    if dir.join("pg_query.h").is_file() && included.iter().all(|f| dir.join(f).is_file()) {
         Ok(dir)
     } else {
         Err(format!("{} holds no libpg_query sources", dir.display()))

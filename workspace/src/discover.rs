@@ -179,6 +179,11 @@ pub struct Discovery {
     default: Arc<Resolved>,
 }
 
+/// The directory holding the file at `abs` (`abs` itself when it has no parent).
+fn parent_or_self(abs: PathBuf) -> PathBuf {
+    abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+}
+
 impl Discovery {
     pub fn new(overrides: Overrides, explicit: Option<&Path>) -> Result<Discovery, miette::Report> {
         let explicit = match explicit {
@@ -200,29 +205,23 @@ impl Discovery {
     /// The configuration for a file (or for files in a directory): the nearest `sluice.toml`
     /// walking up from its directory.
     pub fn for_path(&mut self, path: &Path) -> Result<Arc<Resolved>, miette::Report> {
-        if let Some(e) = &self.explicit {
-            return Ok(e.clone());
-        }
         let abs = crate::absolute(path);
-        self.for_dir(if abs.is_dir() {
-            abs.clone()
-        } else {
-            abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
-        })
+        // With an explicit configuration the directory does not matter: no need to ask.
+        let dir = if self.explicit.is_none() && abs.is_dir() { abs } else { parent_or_self(abs) };
+        self.for_dir(dir)
     }
 
     /// [`for_path`](Self::for_path) for a path known to be a file (a directory walk's entry),
     /// without asking the file system whether it is a directory.
     pub fn for_file(&mut self, path: &Path) -> Result<Arc<Resolved>, miette::Report> {
-        if let Some(e) = &self.explicit {
-            return Ok(e.clone());
-        }
-        let abs = crate::absolute(path);
-        self.for_dir(abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf))
+        self.for_dir(parent_or_self(crate::absolute(path)))
     }
 
     /// The configuration that applies in directory `start`.
     fn for_dir(&mut self, start: PathBuf) -> Result<Arc<Resolved>, miette::Report> {
+        if let Some(e) = &self.explicit {
+            return Ok(e.clone());
+        }
         let mut visited = Vec::new();
         let mut dir = Some(start.as_path());
         let mut found = None;

@@ -141,16 +141,13 @@ sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
 			sluice_stmts(((PLpgSQL_stmt_fori *) node)->body, out, depth + 1);
 			break;
 		case PLPGSQL_STMT_FORS:
-			sluice_stmts(((PLpgSQL_stmt_fors *) node)->body, out, depth + 1);
-			break;
 		case PLPGSQL_STMT_FORC:
-			sluice_stmts(((PLpgSQL_stmt_forc *) node)->body, out, depth + 1);
+		case PLPGSQL_STMT_DYNFORS:
+			/* PL/pgSQL's common layout of the three loops over a query */
+			sluice_stmts(((PLpgSQL_stmt_forq *) node)->body, out, depth + 1);
 			break;
 		case PLPGSQL_STMT_FOREACH_A:
 			sluice_stmts(((PLpgSQL_stmt_foreach_a *) node)->body, out, depth + 1);
-			break;
-		case PLPGSQL_STMT_DYNFORS:
-			sluice_stmts(((PLpgSQL_stmt_dynfors *) node)->body, out, depth + 1);
 			break;
 		case PLPGSQL_STMT_EXECSQL:
 			sluice_record(out, false, node->lineno, ((PLpgSQL_stmt_execsql *) node)->sqlstmt);

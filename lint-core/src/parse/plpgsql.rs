@@ -9,9 +9,9 @@
 //! * PL/pgSQL bodies are compiled by libpg_query's PL/pgSQL compiler, and `pg_plpgsql.c` reads
 //!   the static SQL statements (`PLpgSQL_stmt_execsql`) and the `EXECUTE` statements
 //!   (`PLpgSQL_stmt_dynexecute`) of the compiled function, with the line they start on and their
-//!   query text; each is found again in the body from that line. An `EXECUTE` whose command is one plain string literal
-//!   (`EXECUTE 'ALTER TABLE ...'`) is unescaped (`''` becomes `'`) and parsed too; commands built
-//!   at run time (`format(...)`, concatenations) are skipped.
+//!   query text; each is found again in the body from that line. An `EXECUTE` whose command is
+//!   one plain string literal (`EXECUTE 'ALTER TABLE ...'`) is unescaped (`''` becomes `'`) and
+//!   parsed too; commands built at run time (`format(...)`, concatenations) are skipped.
 //! * SQL bodies are split into statements with the file splitter.
 //!
 //! Everything computed here depends only on the statement's text, so it is cached with the
@@ -483,15 +483,14 @@ fn statement(src: &Source, start: usize, text: &str, depth: usize) -> Option<Bod
 
 fn plpgsql_body(stmt_text: &str, src: &Source, kind: EmbeddedKind, function: Option<String>, depth: usize) -> Body {
     let mut body = Body { span: source_span(src), kind, function, statements: Vec::new(), error: None };
-    let action = match compile(stmt_text) {
-        Ok(Some(action)) => action,
+    let found = match compile(stmt_text) {
+        Ok(Some(found)) => found,
         Ok(None) => return body,
         Err(e) => {
             body.error = Some(e);
             return body;
         }
     };
-    let found = action;
     let line_starts: Vec<usize> = std::iter::once(0).chain(src.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let mut used = HashSet::new();
     let mut statements = Vec::new();
