@@ -107,7 +107,7 @@ fn cached<T: Clone>(
 }
 
 fn pg_parse_raw(sql: &str) -> PgParsed {
-    pg_ffi::parse(sql).map(|result| {
+    pg_ffi::parse_for_lowering(sql).map(|result| {
         Arc::new(
             result
                 .stmts
@@ -135,10 +135,16 @@ pub fn parse_pg_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgPar
     pg_ffi::parse_protobuf(sql)
 }
 
-/// The same tree through Sluice's own encoder, as linting parses: the same message, written
-/// without libpg_query's intermediate upb messages.
+/// The same tree through Sluice's own encoder: the same message, written without libpg_query's
+/// intermediate upb messages.
 pub fn parse_pg_tree_direct(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
     pg_ffi::parse(sql)
+}
+
+/// The tree linting lowers: Sluice's encoder without the parts of DML statements, views and
+/// `CREATE TABLE AS` that lowering never reads.
+pub fn parse_pg_lint_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
+    pg_ffi::parse_for_lowering(sql)
 }
 
 /// Parses `sql` with `sqlparser`'s MySQL dialect, nothing else.

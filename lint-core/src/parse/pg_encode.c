@@ -45,6 +45,8 @@ typedef struct
 	size_t		len;
 	size_t		cap;
 	int			depth;
+	/* Write only what lowering reads of DML, views and CREATE TABLE AS (see write_shallow). */
+	bool		shallow;
 } Writer;
 
 static __thread Writer w;
@@ -359,12 +361,114 @@ _outAConst(void *out, const A_Const *node)
 #include "pg_query_enum_defs.c"
 #include "pg_query_outfuncs_defs.c"
 
+/* An empty message for a field whose presence is all lowering reads (`has_where`). */
+#define WRITE_PRESENCE_FIELD(msgtype, outname, fldname) \
+	if (node->fldname != NULL) { \
+		size_t __s = w_begin(FIELD(msgtype, outname)); \
+		w_end(__s); \
+	}
+
+/*
+ * The lint trees. Lowering reads a DML statement's target table and whether it has a WHERE
+ * clause, a view's name, and a CREATE TABLE AS's target, never the queries, value lists or
+ * expressions inside them; those are most of a migration's tree (views and data fixes), so they
+ * are not written. The lowering-equivalence test in pg_ffi.rs lowers every corpus statement from
+ * both trees and fails if lowering ever reads a field left out here.
+ */
+static void
+_shallowInsertStmt(const InsertStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(InsertStmt, RangeVar, range_var, relation, relation, relation);
+}
+
+static void
+_shallowUpdateStmt(const UpdateStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(UpdateStmt, RangeVar, range_var, relation, relation, relation);
+	WRITE_PRESENCE_FIELD(UpdateStmt, where_clause, whereClause);
+}
+
+static void
+_shallowDeleteStmt(const DeleteStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(DeleteStmt, RangeVar, range_var, relation, relation, relation);
+	WRITE_PRESENCE_FIELD(DeleteStmt, where_clause, whereClause);
+}
+
+static void
+_shallowMergeStmt(const MergeStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(MergeStmt, RangeVar, range_var, relation, relation, relation);
+	WRITE_PRESENCE_FIELD(MergeStmt, join_condition, joinCondition);
+}
+
+/* The first FROM item only when it is a plain table: lowering names no other. */
+static void
+_shallowSelectStmt(const SelectStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(SelectStmt, IntoClause, into_clause, into_clause, intoClause, intoClause);
+	if (node->fromClause != NULL && IsA(linitial(node->fromClause), RangeVar))
+	{
+		size_t		s = w_begin(FIELD(SelectStmt, from_clause));
+
+		_outNode(NULL, linitial(node->fromClause));
+		w_end(s);
+	}
+	WRITE_PRESENCE_FIELD(SelectStmt, where_clause, whereClause);
+}
+
+static void
+_shallowViewStmt(const ViewStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(ViewStmt, RangeVar, range_var, view, view, view);
+	WRITE_BOOL_FIELD(ViewStmt, replace, replace, replace);
+}
+
+static void
+_shallowCreateTableAsStmt(const CreateTableAsStmt *node)
+{
+	WRITE_SPECIFIC_NODE_PTR_FIELD(CreateTableAsStmt, IntoClause, into_clause, into, into, into);
+	WRITE_ENUM_FIELD(CreateTableAsStmt, ObjectType, objtype, objtype, objtype);
+	WRITE_BOOL_FIELD(CreateTableAsStmt, is_select_into, is_select_into, is_select_into);
+	WRITE_BOOL_FIELD(CreateTableAsStmt, if_not_exists, if_not_exists, if_not_exists);
+}
+
+#define SHALLOW_CASE(typename, fldname) \
+	case T_##typename: \
+		s = w_begin(FIELD(Node, fldname)); \
+		_shallow##typename((const typename *) obj); \
+		w_end(s); \
+		return true;
+
+/* Writes `obj` as a lint tree when it is one of the statements above; false otherwise. */
+static bool
+write_shallow(const void *obj)
+{
+	size_t		s;
+
+	switch (nodeTag(obj))
+	{
+			SHALLOW_CASE(InsertStmt, insert_stmt)
+			SHALLOW_CASE(UpdateStmt, update_stmt)
+			SHALLOW_CASE(DeleteStmt, delete_stmt)
+			SHALLOW_CASE(MergeStmt, merge_stmt)
+			SHALLOW_CASE(SelectStmt, select_stmt)
+			SHALLOW_CASE(ViewStmt, view_stmt)
+			SHALLOW_CASE(CreateTableAsStmt, create_table_as_stmt)
+		default:
+			return false;
+	}
+}
+
 static void
 _outNode(void *out, const void *obj)
 {
 	check_stack_depth();
 
 	if (obj == NULL)
+		return;
+
+	if (w.shallow && write_shallow(obj))
 		return;
 
 	switch (nodeTag(obj))
@@ -407,12 +511,13 @@ copy_error(MemoryContext ctx)
 }
 
 /*
- * Parses `input` with the server grammar and encodes the tree as a pg_query.ParseResult. On
+ * Parses `input` with the server grammar and encodes the tree as a pg_query.ParseResult (the
+ * lint tree when `shallow` is true: see write_shallow). On
  * success `data` points into this thread's buffer, valid until the next call on this thread
  * or sluice_pg_parse_release(); on failure `error` must be freed with pg_query_free_error().
  */
 SluicePgParse
-sluice_pg_parse(const char *input)
+sluice_pg_parse(const char *input, bool shallow)
 {
 	SluicePgParse result = {0};
 	MemoryContext ctx = pg_query_enter_memory_context();
@@ -428,6 +533,7 @@ sluice_pg_parse(const char *input)
 
 	w.len = 0;
 	w.depth = 0;
+	w.shallow = shallow;
 	PG_TRY();
 	{
 		const ListCell *lc;

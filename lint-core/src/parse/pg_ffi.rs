@@ -47,7 +47,7 @@ extern "C" {
     fn pg_query_parse_protobuf(input: *const c_char) -> PgQueryProtobufParseResult;
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
     fn pg_query_free_error(error: *mut PgQueryError);
-    fn sluice_pg_parse(input: *const c_char) -> SluicePgParse;
+    fn sluice_pg_parse(input: *const c_char, shallow: bool) -> SluicePgParse;
     fn sluice_pg_parse_release();
 }
 
@@ -59,15 +59,30 @@ pub struct PgParseError {
     pub offset: Option<usize>,
 }
 
-/// Parses `sql` with the PostgreSQL server grammar.
+/// Parses `sql` with the PostgreSQL server grammar: the whole tree, as libpg_query encodes it.
 pub fn parse(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
+    encode(sql, false)
+}
+
+/// [`parse`] for lowering: DML statements, views and `CREATE TABLE AS` keep only what lowering
+/// reads of them (target table, whether there is a WHERE clause, the view's name), not their
+/// queries, value lists and expressions (`write_shallow` in `pg_encode.c`).
+pub fn parse_for_lowering(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
+    #[cfg(test)]
+    if tests::FULL_TREES.with(|f| f.get()) {
+        return parse(sql);
+    }
+    encode(sql, true)
+}
+
+fn encode(sql: &str, shallow: bool) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
     let input = c_input(sql)?;
     // SAFETY: `input` is a valid NUL-terminated string that outlives the call. On success `data`
     // points to `len` bytes in this thread's encoder buffer, which stays valid until the next
     // parse on this thread; they are decoded before `sluice_pg_parse_release`. An error is read
     // and then freed exactly once.
     unsafe {
-        let result = sluice_pg_parse(input.as_ptr());
+        let result = sluice_pg_parse(input.as_ptr(), shallow);
         if !result.error.is_null() {
             let err = error(sql, &*result.error);
             pg_query_free_error(result.error);
@@ -134,8 +149,63 @@ unsafe fn error(sql: &str, err: &PgQueryError) -> PgParseError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    thread_local! {
+        /// Lower from whole trees instead of lint trees (for the equivalence test).
+        pub(crate) static FULL_TREES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// What `parse_file` makes of `text` from whole trees and from lint trees.
+    fn both_ways(text: &str) -> (String, String) {
+        let lowered = |full: bool| {
+            FULL_TREES.with(|f| f.set(full));
+            let parsed = crate::parse::parse_file(text, crate::Dialect::Postgres);
+            FULL_TREES.with(|f| f.set(false));
+            parsed
+        };
+        let (full, lint) = (lowered(true), lowered(false));
+        // A tree too deep to decode is only an error for the whole tree when the depth is in a
+        // part the lint tree leaves out; the lint tree then lowers the statement.
+        let mut lint_statements = lint.statements.clone();
+        for (f, l) in full.statements.iter().zip(lint_statements.iter_mut()) {
+            if let crate::parse::StatementStatus::SyntaxError(e) = &f.status {
+                if e.message.contains("nested too deeply") && l.is_parsed() {
+                    *l = f.clone();
+                }
+            }
+        }
+        let lint = crate::parse::ParsedFile { statements: lint_statements, ..lint };
+        (format!("{full:#?}"), format!("{lint:#?}"))
+    }
+
+    /// Lowering reads nothing that the lint trees leave out: every statement of every fixture
+    /// and corpus file (PL/pgSQL bodies included) lowers to the same operations from both.
+    #[test]
+    fn lint_trees_lower_like_whole_trees() {
+        let samples = [
+            "INSERT INTO t (a) SELECT b FROM u WHERE c ON CONFLICT (a) DO UPDATE SET a = excluded.a RETURNING a",
+            "WITH x AS (DELETE FROM a RETURNING *) UPDATE s.t SET a = 1 FROM x WHERE t.id = x.id",
+            "UPDATE t SET a = 1; DELETE FROM t; DELETE FROM only t WHERE a; SELECT * INTO TEMP n FROM t",
+            "SELECT 1 FROM (SELECT 1) s, t; SELECT a FROM t JOIN u USING (a) WHERE b; SELECT 1 UNION SELECT 2",
+            "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE",
+            "CREATE OR REPLACE VIEW v AS SELECT * FROM t; CREATE MATERIALIZED VIEW IF NOT EXISTS m AS SELECT 1",
+            "CREATE UNLOGGED TABLE c AS SELECT * FROM t WITH NO DATA; CREATE TEMP TABLE d AS VALUES (1)",
+            "COPY t (a) FROM stdin WHERE a > 1; EXPLAIN ANALYZE UPDATE t SET a = 1",
+            "DO $$ BEGIN UPDATE t SET a = 1 WHERE b; INSERT INTO u VALUES (1); DROP TABLE w; END $$",
+        ];
+        for sql in samples {
+            let (full, lint) = both_ways(sql);
+            assert!(full == lint, "{sql}\nwhole trees:\n{full}\nlint trees:\n{lint}");
+        }
+        let (corpus, _) = crate::parse::postgres_test_corpus();
+        for (path, text) in &corpus {
+            let (full, lint) = stacker::grow(64 << 20, || both_ways(text));
+            assert!(full == lint, "{}: lowering differs between whole and lint trees", path.display());
+        }
+        assert!(corpus.len() > 100, "only {} files compared", corpus.len());
+    }
 
     #[test]
     fn parses_and_reports_positions() {

@@ -445,7 +445,7 @@ fn sql_statements(src: &Source, depth: usize, out: &mut Vec<BodyStatement>) {
 fn statement(src: &Source, start: usize, text: &str, depth: usize) -> Option<BodyStatement> {
     let (span, placed) = src.place(start, text)?;
     let parse_text = placed.as_deref().unwrap_or(text);
-    let parsed = match pg_ffi::parse(parse_text) {
+    let parsed = match pg_ffi::parse_for_lowering(parse_text) {
         Err(e) => Err(e.message),
         Ok(result) => Ok(result
             .stmts
