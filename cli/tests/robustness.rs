@@ -112,6 +112,7 @@ fn deep_statements() -> Vec<(&'static str, String)> {
         ("concat-chain", format!("SELECT 'a'{};", " || 'a'".repeat(N))),
         ("check-chain", format!("ALTER TABLE t ADD CONSTRAINT c CHECK ({}a > 0);", "a > 0 AND ".repeat(N))),
         ("default-parens", format!("ALTER TABLE t ADD COLUMN c int DEFAULT {}1{};", "(".repeat(N), ")".repeat(N))),
+        ("default-chain", format!("ALTER TABLE t ADD COLUMN c int DEFAULT 1{};", "+1".repeat(N))),
         ("subqueries", format!("SELECT {}1{};", "(SELECT ".repeat(N / 10), ")".repeat(N / 10))),
         ("arrays", format!("SELECT ARRAY{}1{};", "[".repeat(N), "]".repeat(N))),
         ("case", format!("SELECT {}1{};", "CASE WHEN a THEN ".repeat(N / 10), " END".repeat(N / 10))),
@@ -136,8 +137,11 @@ fn deeply_nested_statements_are_reported_and_the_file_goes_on() {
             let found = findings(&v, path);
             assert!(has(&v, path, "drop-table", 2), "{dialect} {path}: the statement after was not linted: {found:?}");
         }
-        // Nesting no parser accepts is reported where it is, not dropped silently.
-        for name in ["parens", "plus-chain", "not-chain", "default-parens", "arrays"] {
+        // Nesting no parser accepts is reported where it is, not dropped silently. PostgreSQL's
+        // grammar accepts a long `+` chain; its tree is too deep to read where lowering reads it
+        // (a column default), while a SELECT's expressions are never read, so that SELECT is linted.
+        let plus_chain = if dialect == "postgres" { "default-chain" } else { "plus-chain" };
+        for name in ["parens", plus_chain, "not-chain", "default-parens", "arrays"] {
             let path = format!("{name}/001.sql");
             let found = findings(&v, &path);
             assert!(

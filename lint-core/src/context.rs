@@ -84,6 +84,8 @@ pub struct FileContext {
     new_tables: NewTableMemo,
     /// Which statements kept the state of the analysis this one was derived from.
     derived: Option<Derivation>,
+    /// The path the objects this file creates are recorded under ([`History::record_as`]).
+    own_file: Option<Arc<str>>,
 }
 
 /// How [`FileContext::reanalyze`] derived an analysis from a previous one: statements before `k`
@@ -174,6 +176,12 @@ pub struct History<'a> {
     pub pending: bool,
     /// The tool pairs this up migration with a down file and the directory has none.
     pub missing_down: bool,
+    /// How the objects this file creates are recorded in its schemas: as a replay of the history
+    /// records them (the file's path and whether it is applied), so that the schema after the
+    /// file can be the schema before the next one without replaying it. `None` records them as
+    /// no file's, pending like the file. Either way [`FileContext::origin`] shows them as this
+    /// file's.
+    pub record_as: Option<Origin>,
 }
 
 fn is_nonzero_timeout(value: &str) -> bool {
@@ -223,6 +231,8 @@ impl FileContext {
         let compatible = previous.settings == *settings
             && previous.framework == history.framework
             && previous.pending == history.pending
+            && previous.own_file.is_none()
+            && history.record_as.is_none()
             && previous.missing_down == history.missing_down
             && previous_file.dialect == file.dialect
             && previous.heads.len() == previous_file.statements.len() + 1
@@ -308,6 +318,24 @@ impl FileContext {
         self.catalog_before(usize::MAX)
     }
 
+    /// Where an object of [`catalog_before`](Self::catalog_before) or
+    /// [`catalog_after`](Self::catalog_after) comes from, as rules see it: an object this file
+    /// creates comes from no other file and is as pending as the file, however it is recorded
+    /// ([`History::record_as`]).
+    pub fn origin<'o>(&self, origin: &'o Origin) -> std::borrow::Cow<'o, Origin> {
+        if is_own(self.own_file.as_ref(), origin) {
+            std::borrow::Cow::Owned(Origin { file: None, pending: self.pending })
+        } else {
+            std::borrow::Cow::Borrowed(origin)
+        }
+    }
+
+    /// Sets the schema at the end of the history, for an analysis made before the rest of the
+    /// history was (the analysis that computed the schema after this file for the next one).
+    pub fn set_history_end(&mut self, end: &Catalog) {
+        self.history_end = Some(end.clone());
+    }
+
     /// The schema at the end of the migration history (this file's end state when the file was
     /// linted on its own).
     pub fn history_end(&self) -> &Catalog {
@@ -351,7 +379,7 @@ impl FileContext {
     }
 
     fn compute_created_before(&self, name: &QualifiedName, stmt_index: usize) -> bool {
-        if self.catalog_before(stmt_index).table(name).is_some_and(|t| t.origin.pending) {
+        if self.catalog_before(stmt_index).table(name).is_some_and(|t| self.origin(&t.origin).pending) {
             return true;
         }
         let Some(candidates) = self.created_by_name.get(&name.name.to_ascii_lowercase()) else { return false };
@@ -430,6 +458,8 @@ struct Walk<'a> {
     settings: &'a Settings,
     layout: Option<&'a FileLayout>,
     origin: Origin,
+    /// Whether the file is pending, for the objects it creates.
+    pending: bool,
     head: Head,
     catalog: Catalog,
     created: Vec<(QualifiedName, usize)>,
@@ -443,7 +473,8 @@ impl<'a> Walk<'a> {
         Walk {
             settings,
             layout: history.layout,
-            origin: Origin { file: None, pending: history.pending },
+            origin: walk_origin(history),
+            pending: history.pending,
             head: Head { in_tx: settings.assume_in_transaction, ..Head::default() },
             catalog: history.before.cloned().unwrap_or_else(|| Catalog::new(settings.dialect)),
             created: Vec::new(),
@@ -462,7 +493,8 @@ impl<'a> Walk<'a> {
         Walk {
             settings,
             layout: history.layout,
-            origin: Origin { file: None, pending: history.pending },
+            origin: walk_origin(history),
+            pending: history.pending,
             head: head.clone(),
             catalog: catalog.clone(),
             created: previous.created_tables.iter().take(head.created).cloned().collect(),
@@ -545,7 +577,13 @@ impl<'a> Walk<'a> {
         }
         if h.in_tx
             && h.state.holds_strong_lock_since.is_none()
-            && takes_strong_lock(stmt.ops_run_now(), &self.created, i, Some(&before))
+            && takes_strong_lock(stmt.ops_run_now(), &self.created, i, Some(&before), |o| {
+                if is_own(self.origin.file.as_ref(), o) {
+                    self.pending
+                } else {
+                    o.pending
+                }
+            })
         {
             h.state.holds_strong_lock_since = Some(i);
         }
@@ -648,6 +686,7 @@ impl<'a> Walk<'a> {
             heads: self.heads,
             new_tables: NewTableMemo::default(),
             derived: None,
+            own_file: self.origin.file,
         }
     }
 }
@@ -667,16 +706,28 @@ fn tool_name(f: Framework) -> &'static str {
     }
 }
 
-/// ALTER TABLE / DROP / TRUNCATE on a table that existed before this file.
+/// The origin the walk records the objects of the file under.
+fn walk_origin(history: &History<'_>) -> Origin {
+    history.record_as.clone().unwrap_or(Origin { file: None, pending: history.pending })
+}
+
+/// `origin` is that of an object created by the file whose objects are recorded under `own`.
+fn is_own(own: Option<&Arc<str>>, origin: &Origin) -> bool {
+    matches!((own, &origin.file), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+}
+
+/// ALTER TABLE / DROP / TRUNCATE on a table that existed before this file. `pending` tells
+/// whether an origin is that of a migration not applied yet.
 fn takes_strong_lock<'o>(
     ops: impl IntoIterator<Item = &'o Op>,
     created: &[(QualifiedName, usize)],
     i: usize,
     before: Option<&Catalog>,
+    pending: impl Fn(&Origin) -> bool,
 ) -> bool {
     let pre_existing = |n: &QualifiedName| {
         !created.iter().any(|(c, ci)| *ci < i && c.same_object(n))
-            && !before.and_then(|c| c.table(n)).is_some_and(|t| t.origin.pending)
+            && !before.and_then(|c| c.table(n)).is_some_and(|t| pending(&t.origin))
     };
     ops.into_iter().any(|op| match op {
         Op::AlterTable { name, .. } => pre_existing(name),
@@ -794,6 +845,7 @@ mod tests {
                 layout: layout.as_ref(),
                 pending: true,
                 missing_down: false,
+                record_as: None,
             };
             let full = FileContext::analyze_in(&file, &settings, &history);
             let fcx = match previous {

@@ -85,6 +85,9 @@ pub struct PreparedHistory<'a> {
     prepared: Vec<Prepared>,
     /// The schema before each reported file.
     before: Vec<Option<Catalog>>,
+    /// The analysis of each reported file whose schema after it was taken from that analysis
+    /// instead of a replay (see [`PreparedHistory::new`]).
+    contexts: Vec<Option<FileContext>>,
     end: Catalog,
     /// Per input: the tool pairs it with a down file and none is in the history.
     missing_down: Vec<bool>,
@@ -115,20 +118,55 @@ fn missing_downs(inputs: &[MigrationInput<'_>], framework: Framework) -> Vec<boo
         .collect()
 }
 
+/// Whether the analysis of `p` leaves the schema a replay of it would: the file is applied as an
+/// up migration from its first statement to its last (no down section, not a down file, valid).
+fn analysis_is_replay(p: &Prepared, role: Option<FileRole>) -> bool {
+    p.invalid.is_none()
+        && role != Some(FileRole::Down)
+        && p.layout.as_ref().is_none_or(|l| l.sections.iter().all(|s| s.direction == Direction::Up))
+}
+
 impl<'a> PreparedHistory<'a> {
     /// Parses every input (in parallel) and replays the up migrations in order.
+    ///
+    /// A reported file whose analysis applies exactly what its replay would is analysed here,
+    /// in order, recording what it creates as the replay does ([`History::record_as`]); the
+    /// schema after that analysis is the schema before the next file, so its statements are
+    /// applied once instead of twice. The other files are replayed, and reported ones analysed
+    /// when they are linted.
     pub fn new(inputs: &'a [MigrationInput<'a>], framework: Framework) -> Self {
         let prepared: Vec<Prepared> = inputs.par_iter().map(|i| prepare(i, framework)).collect();
         let dialect = inputs.first().map(|i| i.config.settings.dialect).unwrap_or_default();
+        let missing_down = missing_downs(inputs, framework);
         let mut catalog = Catalog::new(dialect);
         let mut before = Vec::with_capacity(inputs.len());
-        for (input, p) in inputs.iter().zip(&prepared) {
+        let mut contexts = Vec::with_capacity(inputs.len());
+        for (i, (input, p)) in inputs.iter().zip(&prepared).enumerate() {
             before.push(input.report.then(|| catalog.clone()));
             let origin = Origin { file: Some(Arc::from(input.path.as_str())), pending: input.pending };
-            replay(&mut catalog, p, input.entry.as_ref().map(|e| e.role), &origin);
+            let role = input.entry.as_ref().map(|e| e.role);
+            if input.report && analysis_is_replay(p, role) {
+                let history = History {
+                    before: Some(&catalog),
+                    end: None,
+                    framework,
+                    layout: p.layout.as_ref(),
+                    pending: true,
+                    missing_down: missing_down.get(i).copied().unwrap_or(false),
+                    record_as: Some(origin),
+                };
+                let fcx = FileContext::analyze_in(&p.parsed, &input.config.settings, &history);
+                catalog = fcx.catalog_after().clone();
+                contexts.push(Some(fcx));
+            } else {
+                replay(&mut catalog, p, role, &origin);
+                contexts.push(None);
+            }
         }
-        let missing_down = missing_downs(inputs, framework);
-        PreparedHistory { inputs, framework, prepared, before, end: catalog, missing_down }
+        for fcx in contexts.iter_mut().flatten() {
+            fcx.set_history_end(&catalog);
+        }
+        PreparedHistory { inputs, framework, prepared, before, contexts, end: catalog, missing_down }
     }
 
     pub fn framework(&self) -> Framework {
@@ -142,7 +180,10 @@ impl<'a> PreparedHistory<'a> {
         if let Some(d) = &p.invalid {
             return Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics: vec![d.clone()] });
         }
-        let diagnostics = self.lint_parsed(index, &p.parsed, p.layout.as_ref(), before);
+        let diagnostics = match self.contexts.get(index).and_then(Option::as_ref) {
+            Some(fcx) => lint_in_context(&p.parsed, fcx, self.inputs.get(index)?.config),
+            None => self.lint_parsed(index, &p.parsed, p.layout.as_ref(), before),
+        };
         Some(FileLint { text: p.text.clone(), had_bom: p.had_bom, diagnostics })
     }
 
@@ -210,6 +251,7 @@ impl<'a> PreparedHistory<'a> {
             layout: layout.as_ref(),
             pending: true,
             missing_down: self.missing_down.get(index).copied().unwrap_or(false),
+            record_as: None,
         };
         let settings = &input.config.settings;
         Some(match previous {
@@ -230,6 +272,7 @@ impl<'a> PreparedHistory<'a> {
             layout: p.layout.as_ref(),
             pending: true,
             missing_down: self.missing_down.get(index).copied().unwrap_or(false),
+            record_as: None,
         };
         Some((&p.parsed, FileContext::analyze_in(&p.parsed, &input.config.settings, &history)))
     }
@@ -249,6 +292,7 @@ impl<'a> PreparedHistory<'a> {
             layout,
             pending: true,
             missing_down: self.missing_down.get(index).copied().unwrap_or(false),
+            record_as: None,
         };
         let fcx = FileContext::analyze_in(parsed, &input.config.settings, &history);
         lint_in_context(parsed, &fcx, input.config)

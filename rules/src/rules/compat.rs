@@ -41,7 +41,7 @@ pub(crate) fn is_down(o: &OpRef<'_>) -> bool {
 /// set (or from earlier in this file). A column the history does not know (no history, or a
 /// table that predates it) counts as existing.
 pub(crate) fn column_on_base(cx: &RuleContext<'_>, stmt_index: usize, table: &QualifiedName, column: &str) -> bool {
-    cx.fcx.catalog_before(stmt_index).column(table, column).is_none_or(|c| !c.origin.pending)
+    cx.fcx.catalog_before(stmt_index).column(table, column).is_none_or(|c| !cx.fcx.origin(&c.origin).pending)
 }
 
 /// A column the change set adds to the table a base column is dropped from, with a compatible
@@ -87,16 +87,18 @@ pub(crate) fn disguised_rename(
     column: &str,
 ) -> Option<AddedTwin> {
     let dropped = cx.fcx.catalog_before(stmt_index).column(table, column);
-    if dropped.is_some_and(|c| c.origin.pending) {
+    if dropped.is_some_and(|c| cx.fcx.origin(&c.origin).pending) {
         return None;
     }
     let mut candidates: Vec<(&Column, bool)> = Vec::new();
     for (catalog, own) in [(cx.fcx.catalog_after(), true), (cx.fcx.history_end(), false)] {
         let Some(t) = catalog.table(table) else { continue };
         for c in &t.columns {
-            let fits = c.origin.pending
+            // The history's end is a replay: its origins are recorded, never this file's.
+            let origin = if own { cx.fcx.origin(&c.origin) } else { std::borrow::Cow::Borrowed(&c.origin) };
+            let fits = origin.pending
                 && !c.name.eq_ignore_ascii_case(column)
-                && (own || c.origin.file.is_some())
+                && (own || origin.file.is_some())
                 && !candidates.iter().any(|(k, _)| k.name.eq_ignore_ascii_case(&c.name));
             if fits {
                 candidates.push((c, own));

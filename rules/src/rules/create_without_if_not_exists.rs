@@ -183,7 +183,7 @@ impl Rule for CreateWithoutIfNotExists {
                     let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "table", None);
                     report(cx, out, &o, name.span, "table", &name.display(), kw);
                     let existing =
-                        cx.fcx.catalog_before(o.index).table(name).filter(|t| !t.stub).map(|t| t.origin.clone());
+                        cx.fcx.catalog_before(o.index).table(name).filter(|t| !t.stub).map(|t| cx.fcx.origin(&t.origin).into_owned());
                     if let Some(origin) = existing {
                         already_exists(out, "table", &name.display(), &origin);
                     }
@@ -197,7 +197,8 @@ impl Rule for CreateWithoutIfNotExists {
                         }
                         let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "index", Some("concurrently"));
                         report(cx, out, &o, ident.span, "index", &ident.name, kw);
-                        let existing = cx.fcx.catalog_before(o.index).index(&q, Some(table)).map(|i| i.origin.clone());
+                        let existing =
+                            cx.fcx.catalog_before(o.index).index(&q, Some(table)).map(|i| cx.fcx.origin(&i.origin).into_owned());
                         if let Some(origin) = existing {
                             already_exists(out, "index", &ident.name, &origin);
                         }
