@@ -78,7 +78,8 @@ pub struct FileContext {
     pending: bool,
     /// The layout's sections the analysis followed.
     sections: Vec<SectionKey>,
-    /// The walk's state before each statement, and after the last one.
+    /// The walk's state before each statement, and after the last one; empty for an analysis that
+    /// records its objects ([`History::record_as`]), which is never reanalysed.
     heads: Vec<Head>,
     /// Answers of [`FileContext::created_before`] given so far.
     new_tables: NewTableMemo,
@@ -504,8 +505,15 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Whether the walk keeps its state per statement (for a later [`FileContext::reanalyze`]).
+    fn keeps_heads(&self) -> bool {
+        self.origin.file.is_none()
+    }
+
     fn step(&mut self, i: usize, stmt: &Statement) {
-        self.heads.push(self.head.clone());
+        if self.keeps_heads() {
+            self.heads.push(self.head.clone());
+        }
         let settings = self.settings;
         let h = &mut self.head;
         if let Some(layout) = self.layout {
@@ -665,7 +673,9 @@ impl<'a> Walk<'a> {
     }
 
     fn finish(mut self, history: &History<'_>) -> FileContext {
-        self.heads.push(self.head.clone());
+        if self.keeps_heads() {
+            self.heads.push(self.head.clone());
+        }
         self.catalogs.push(self.catalog);
         let mut created_by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, (name, _)) in self.created.iter().enumerate() {
