@@ -115,10 +115,13 @@ pub fn config(data: &[u8], dir: &Path) {
 }
 
 /// Sluice's protobuf encoder against libpg_query's own (upb): any text gives the same tree, or
-/// the same error at the same position, through both.
+/// the same error at the same position, through both; and the text lowers to the same file from
+/// the whole trees as from the lint trees.
 pub fn pg_encoder(data: &[u8]) {
     let text = String::from_utf8_lossy(cap(data));
     let ours = sluice_core::parse::parse_pg_tree_direct(&text);
     let upb = sluice_core::parse::parse_pg_tree(&text);
     assert!(ours == upb, "the encoders disagree on {text:?}\nours: {ours:?}\nupb: {upb:?}");
+    let (whole, lint) = sluice_core::parse::pg_lowering_both_ways(&text);
+    assert!(whole == lint, "lowering differs between whole and lint trees on {text:?}\nwhole:\n{whole}\nlint:\n{lint}");
 }

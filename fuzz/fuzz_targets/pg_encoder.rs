@@ -1,4 +1,5 @@
-//! Sluice's parse-tree encoder against libpg_query's protobuf path (differential).
+//! Sluice's parse-tree encoder against libpg_query's protobuf path, and lowering from lint trees
+//! against lowering from whole trees (differential).
 #![no_main]
 
 #[path = "../targets.rs"]

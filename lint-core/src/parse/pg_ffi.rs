@@ -68,11 +68,25 @@ pub fn parse(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError>
 /// reads of them (target table, whether there is a WHERE clause, the view's name), not their
 /// queries, value lists and expressions (`write_shallow` in `pg_encode.c`).
 pub fn parse_for_lowering(sql: &str) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
-    #[cfg(test)]
-    if tests::FULL_TREES.with(|f| f.get()) {
-        return parse(sql);
+    encode(sql, !WHOLE_TREES.with(|w| w.get()))
+}
+
+thread_local! {
+    /// Set only by [`with_whole_trees`]: lowering then reads whole trees, for comparison.
+    static WHOLE_TREES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with [`parse_for_lowering`] returning whole trees on this thread (restored when `f`
+/// returns or unwinds).
+pub(crate) fn with_whole_trees<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WHOLE_TREES.with(|w| w.set(self.0));
+        }
     }
-    encode(sql, true)
+    let _restore = Restore(WHOLE_TREES.with(|w| w.replace(true)));
+    f()
 }
 
 fn encode(sql: &str, shallow: bool) -> Result<pg_query::protobuf::ParseResult, PgParseError> {
@@ -152,34 +166,6 @@ unsafe fn error(sql: &str, err: &PgQueryError) -> PgParseError {
 pub(crate) mod tests {
     use super::*;
 
-    thread_local! {
-        /// Lower from whole trees instead of lint trees (for the equivalence test).
-        pub(crate) static FULL_TREES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
-    /// What `parse_file` makes of `text` from whole trees and from lint trees.
-    fn both_ways(text: &str) -> (String, String) {
-        let lowered = |full: bool| {
-            FULL_TREES.with(|f| f.set(full));
-            let parsed = crate::parse::parse_file(text, crate::Dialect::Postgres);
-            FULL_TREES.with(|f| f.set(false));
-            parsed
-        };
-        let (full, lint) = (lowered(true), lowered(false));
-        // A tree too deep to decode is only an error for the whole tree when the depth is in a
-        // part the lint tree leaves out; the lint tree then lowers the statement.
-        let mut lint_statements = lint.statements.clone();
-        for (f, l) in full.statements.iter().zip(lint_statements.iter_mut()) {
-            if let crate::parse::StatementStatus::SyntaxError(e) = &f.status {
-                if e.message.contains("nested too deeply") && l.is_parsed() {
-                    *l = f.clone();
-                }
-            }
-        }
-        let lint = crate::parse::ParsedFile { statements: lint_statements, ..lint };
-        (format!("{full:#?}"), format!("{lint:#?}"))
-    }
-
     /// Lowering reads nothing that the lint trees leave out: every statement of every fixture
     /// and corpus file (PL/pgSQL bodies included) lowers to the same operations from both.
     #[test]
@@ -196,12 +182,12 @@ pub(crate) mod tests {
             "DO $$ BEGIN UPDATE t SET a = 1 WHERE b; INSERT INTO u VALUES (1); DROP TABLE w; END $$",
         ];
         for sql in samples {
-            let (full, lint) = both_ways(sql);
+            let (full, lint) = crate::parse::pg_lowering_both_ways(sql);
             assert!(full == lint, "{sql}\nwhole trees:\n{full}\nlint trees:\n{lint}");
         }
         let (corpus, _) = crate::parse::postgres_test_corpus();
         for (path, text) in &corpus {
-            let (full, lint) = stacker::grow(64 << 20, || both_ways(text));
+            let (full, lint) = crate::parse::pg_lowering_both_ways(text);
             assert!(full == lint, "{}: lowering differs between whole and lint trees", path.display());
         }
         assert!(corpus.len() > 100, "only {} files compared", corpus.len());
