@@ -164,8 +164,9 @@ pub fn pg_lowering_both_ways(text: &str) -> (String, String) {
             }
         }
     }
-    // Formatted on the stack parsing gets, whatever thread calls this (tests and fuzz targets
-    // run on default-sized threads).
+    // Debug-formatting a deep tree recurses as deeply as lowering it, so it gets the stack
+    // parsing gets, whatever thread calls this (tests and fuzz targets run on default-sized
+    // threads).
     stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || (format!("{full:#?}"), format!("{lint:#?}")))
 }
 
