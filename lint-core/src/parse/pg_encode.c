@@ -374,16 +374,22 @@ _outAConst(void *out, const A_Const *node)
  * expressions inside them; those are most of a migration's tree (views and data fixes), so they
  * are not written. The lowering-equivalence test in pg_ffi.rs lowers every corpus statement from
  * both trees and fails if lowering ever reads a field left out here.
+ *
+ * A statement's WITH clause is written: a data-modifying CTE (`WITH d AS (DELETE FROM t
+ * RETURNING *) INSERT ...`) is a statement of its own, written shallow by the same recursion,
+ * and the CTE names tell a FROM item that reads a CTE from one that reads a table.
  */
 static void
 _shallowInsertStmt(const InsertStmt *node)
 {
+	WRITE_SPECIFIC_NODE_PTR_FIELD(InsertStmt, WithClause, with_clause, with_clause, withClause, withClause);
 	WRITE_SPECIFIC_NODE_PTR_FIELD(InsertStmt, RangeVar, range_var, relation, relation, relation);
 }
 
 static void
 _shallowUpdateStmt(const UpdateStmt *node)
 {
+	WRITE_SPECIFIC_NODE_PTR_FIELD(UpdateStmt, WithClause, with_clause, with_clause, withClause, withClause);
 	WRITE_SPECIFIC_NODE_PTR_FIELD(UpdateStmt, RangeVar, range_var, relation, relation, relation);
 	WRITE_PRESENCE_FIELD(UpdateStmt, where_clause, whereClause);
 }
@@ -391,6 +397,7 @@ _shallowUpdateStmt(const UpdateStmt *node)
 static void
 _shallowDeleteStmt(const DeleteStmt *node)
 {
+	WRITE_SPECIFIC_NODE_PTR_FIELD(DeleteStmt, WithClause, with_clause, with_clause, withClause, withClause);
 	WRITE_SPECIFIC_NODE_PTR_FIELD(DeleteStmt, RangeVar, range_var, relation, relation, relation);
 	WRITE_PRESENCE_FIELD(DeleteStmt, where_clause, whereClause);
 }
@@ -398,6 +405,7 @@ _shallowDeleteStmt(const DeleteStmt *node)
 static void
 _shallowMergeStmt(const MergeStmt *node)
 {
+	WRITE_SPECIFIC_NODE_PTR_FIELD(MergeStmt, WithClause, with_clause, with_clause, withClause, withClause);
 	WRITE_SPECIFIC_NODE_PTR_FIELD(MergeStmt, RangeVar, range_var, relation, relation, relation);
 	WRITE_PRESENCE_FIELD(MergeStmt, join_condition, joinCondition);
 }
@@ -406,6 +414,7 @@ _shallowMergeStmt(const MergeStmt *node)
 static void
 _shallowSelectStmt(const SelectStmt *node)
 {
+	WRITE_SPECIFIC_NODE_PTR_FIELD(SelectStmt, WithClause, with_clause, with_clause, withClause, withClause);
 	WRITE_SPECIFIC_NODE_PTR_FIELD(SelectStmt, IntoClause, into_clause, into_clause, intoClause, intoClause);
 	if (node->fromClause != NULL && IsA(linitial(node->fromClause), RangeVar))
 	{

@@ -173,6 +173,9 @@ pub(crate) mod tests {
         let samples = [
             "INSERT INTO t (a) SELECT b FROM u WHERE c ON CONFLICT (a) DO UPDATE SET a = excluded.a RETURNING a",
             "WITH x AS (DELETE FROM a RETURNING *) UPDATE s.t SET a = 1 FROM x WHERE t.id = x.id",
+            "WITH d AS (DELETE FROM t RETURNING *), e AS (SELECT 1) INSERT INTO u SELECT * FROM d",
+            "WITH a AS (UPDATE t SET x = 1 RETURNING id) SELECT * FROM a; WITH b AS (SELECT 1) SELECT * FROM b",
+            "WITH m AS (MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE RETURNING 1) DELETE FROM w",
             "UPDATE t SET a = 1; DELETE FROM t; DELETE FROM only t WHERE a; SELECT * INTO TEMP n FROM t",
             "SELECT 1 FROM (SELECT 1) s, t; SELECT a FROM t JOIN u USING (a) WHERE b; SELECT 1 UNION SELECT 2",
             "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE",

@@ -39,6 +39,11 @@ fn inner(n: &pb::Node) -> Option<&N> {
     n.node.as_ref()
 }
 
+/// Whether `with` defines a CTE called `name`.
+fn names_cte(with: Option<&pb::WithClause>, name: &str) -> bool {
+    with.is_some_and(|w| w.ctes.iter().any(|c| matches!(inner(c), Some(N::CommonTableExpr(c)) if c.ctename == name)))
+}
+
 fn boxed(n: &Option<Box<pb::Node>>) -> Option<&N> {
     n.as_deref().and_then(inner)
 }
@@ -862,12 +867,23 @@ impl<'c, 'a> L<'c, 'a> {
             }
             N::TransactionStmt(s) => vec![Op::Transaction(transaction_op(s.kind))],
             N::VariableSetStmt(s) => vec![self.set(s)],
-            N::InsertStmt(s) => vec![self.dml(DmlKind::Insert, s.relation.as_ref(), false)],
-            N::UpdateStmt(s) => vec![self.dml(DmlKind::Update, s.relation.as_ref(), s.where_clause.is_some())],
-            N::DeleteStmt(s) => vec![self.dml(DmlKind::Delete, s.relation.as_ref(), s.where_clause.is_some())],
-            N::MergeStmt(s) => vec![self.dml(DmlKind::Merge, s.relation.as_ref(), s.join_condition.is_some())],
+            N::InsertStmt(s) => {
+                self.after_ctes(s.with_clause.as_ref(), self.dml(DmlKind::Insert, s.relation.as_ref(), false))
+            }
+            N::UpdateStmt(s) => self.after_ctes(
+                s.with_clause.as_ref(),
+                self.dml(DmlKind::Update, s.relation.as_ref(), s.where_clause.is_some()),
+            ),
+            N::DeleteStmt(s) => self.after_ctes(
+                s.with_clause.as_ref(),
+                self.dml(DmlKind::Delete, s.relation.as_ref(), s.where_clause.is_some()),
+            ),
+            N::MergeStmt(s) => self.after_ctes(
+                s.with_clause.as_ref(),
+                self.dml(DmlKind::Merge, s.relation.as_ref(), s.join_condition.is_some()),
+            ),
             N::CopyStmt(s) => vec![self.dml(DmlKind::Copy, s.relation.as_ref(), s.where_clause.is_some())],
-            N::SelectStmt(s) => vec![self.select(s)],
+            N::SelectStmt(s) => self.after_ctes(s.with_clause.as_ref(), self.select(s)),
             N::ReindexStmt(s) => vec![self.reindex(s)],
             N::VacuumStmt(s) => {
                 if s.is_vacuumcmd {
@@ -1043,8 +1059,11 @@ impl<'c, 'a> L<'c, 'a> {
                 charset: None,
             };
         }
+        // `WITH d AS (...) SELECT ... FROM d` reads the CTE, not a table called `d`.
         let table = s.from_clause.first().and_then(inner).and_then(|n| match n {
-            N::RangeVar(r) => Some(self.rangevar(r)),
+            N::RangeVar(r) if !(r.schemaname.is_empty() && names_cte(s.with_clause.as_ref(), &r.relname)) => {
+                Some(self.rangevar(r))
+            }
             _ => None,
         });
         Op::Dml { kind: DmlKind::Select, table, has_where: s.where_clause.is_some(), has_limit: false }
@@ -1052,6 +1071,24 @@ impl<'c, 'a> L<'c, 'a> {
 
     fn dml(&self, kind: DmlKind, rel: Option<&pb::RangeVar>, has_where: bool) -> Op {
         Op::Dml { kind, table: self.rangevar_opt(rel), has_where, has_limit: false }
+    }
+
+    /// `op` after the statements of the data-modifying CTEs in `with`
+    /// (`WITH d AS (DELETE FROM t RETURNING *) INSERT INTO archive SELECT * FROM d`): each of them
+    /// runs to completion whether or not the statement reads its rows, so each is an operation
+    /// of its own, in the order written.
+    fn after_ctes(&self, with: Option<&pb::WithClause>, op: Op) -> Vec<Op> {
+        let mut ops = Vec::new();
+        for cte in with.map_or(&[][..], |w| &w.ctes[..]) {
+            let Some(N::CommonTableExpr(c)) = inner(cte) else { continue };
+            if let Some(q @ (N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_))) =
+                boxed(&c.ctequery)
+            {
+                ops.extend(self.stmt(q));
+            }
+        }
+        ops.push(op);
+        ops
     }
 
     fn alter_table(&self, s: &pb::AlterTableStmt, n: &N) -> Vec<Op> {
@@ -2055,6 +2092,42 @@ mod tests {
         assert_eq!(dml("COPY t FROM stdin").0, DmlKind::Copy);
         assert_eq!(dml("MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE").0, DmlKind::Merge);
         assert_eq!(dml("WITH x AS (SELECT 1) UPDATE t SET a = 1").0, DmlKind::Update);
+        assert_eq!(dml("WITH t AS (SELECT 1) SELECT * FROM t"), (DmlKind::Select, None, false));
+        assert_eq!(dml("WITH t AS (SELECT 1) SELECT * FROM s.t"), (DmlKind::Select, Some("s.t".into()), false));
+    }
+
+    #[test]
+    fn data_modifying_ctes() {
+        let dml = |sql: &str| -> Vec<_> {
+            ops(sql)
+                .into_iter()
+                .map(|o| match o {
+                    Op::Dml { kind, table, has_where, .. } => (kind, table.map(|t| t.display()), has_where),
+                    o => panic!("{o:#?}"),
+                })
+                .collect()
+        };
+        let t = |s: &str| Some(s.to_string());
+        assert_eq!(
+            dml("WITH d AS (DELETE FROM t RETURNING *) INSERT INTO archive SELECT * FROM d"),
+            [(DmlKind::Delete, t("t"), false), (DmlKind::Insert, t("archive"), false)]
+        );
+        assert_eq!(
+            dml("WITH a AS (UPDATE s.t SET x = 1 WHERE y RETURNING id), b AS (SELECT 1), \
+                 c AS (INSERT INTO log VALUES (1) RETURNING id) SELECT count(*) FROM a"),
+            [(DmlKind::Update, t("s.t"), true), (DmlKind::Insert, t("log"), false), (DmlKind::Select, None, false)]
+        );
+        assert_eq!(
+            dml("WITH m AS (MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE RETURNING t.id) \
+                 DELETE FROM w WHERE id IN (SELECT id FROM m)"),
+            [(DmlKind::Merge, t("t"), true), (DmlKind::Delete, t("w"), true)]
+        );
+        let src = "WITH d AS (DELETE FROM t RETURNING *) SELECT * INTO n FROM d";
+        let o = ops(src);
+        assert!(matches!(&o[..], [Op::Dml { kind: DmlKind::Delete, .. }, Op::CreateTable { .. }]), "{o:#?}");
+        // The table's span is where it is written inside the CTE.
+        let Op::Dml { table: Some(table), .. } = &o[0] else { unreachable!() };
+        assert_eq!(&src[table.span.start..table.span.end], "t");
     }
 
     #[test]
