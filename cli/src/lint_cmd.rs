@@ -211,7 +211,8 @@ fn run_inner(args: &LintArgs) -> Result<ExitCode, miette::Report> {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`sluice lint | head`) is not an error worth a panic.
     if streamed {
-        let mut w = std::io::BufWriter::new(&mut stdout);
+        // Large writes: a report of tens of megabytes in a few thousand system calls.
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
         let _ = match args.format {
             OutputFormat::Sarif => output::write_sarif(&reports, &mut w),
             OutputFormat::Human => output::write_human(&reports, color, args.fix, &mut w),

@@ -130,26 +130,81 @@ fn node_kind(n: &N) -> String {
     p.0
 }
 
-/// Every `location` recorded anywhere in a subtree (Debug output is the one generic walk that
-/// prost gives us; expressions are small).
-fn locations(n: &N) -> Vec<usize> {
-    let dbg = format!("{n:?}");
-    let mut out = Vec::new();
-    let key = "location: ";
-    let bytes = dbg.as_bytes();
-    let mut from = 0;
-    while let Some(i) = dbg.get(from..).and_then(|s| s.find(key)) {
-        let at = from + i;
-        from = at + key.len();
-        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
-            continue;
+/// The smallest `location` recorded anywhere in a subtree. Debug output is the one generic walk
+/// that prost gives us; it is scanned while it is written, never held as a string.
+fn min_location(n: &N) -> Option<usize> {
+    let mut scan = LocationScan::default();
+    let _ = write!(scan, "{n:?}");
+    scan.finish()
+}
+
+const LOCATION_KEY: &[u8] = b"location: ";
+
+/// Finds `location: <digits>` (the key not preceded by a word character) in text written in any
+/// number of pieces, keeping the smallest number.
+#[derive(Default)]
+struct LocationScan {
+    /// The byte before the current one.
+    prev: u8,
+    /// Bytes of [`LOCATION_KEY`] matched so far.
+    matched: usize,
+    /// Reading the digits after a whole key.
+    in_number: bool,
+    /// Digits read so far, and their value (`None` once it overflowed).
+    digits: usize,
+    value: Option<usize>,
+    min: Option<usize>,
+}
+
+impl LocationScan {
+    fn byte(&mut self, b: u8) {
+        if self.in_number {
+            if b.is_ascii_digit() {
+                let d = usize::from(b - b'0');
+                self.digits += 1;
+                self.value = self.value.and_then(|v| v.checked_mul(10)?.checked_add(d));
+                self.prev = b;
+                return;
+            }
+            self.end_number();
         }
-        let digits: String = dbg[from..].chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(v) = digits.parse::<usize>() {
-            out.push(v);
+        let word_before = self.prev.is_ascii_alphanumeric() || self.prev == b'_';
+        if self.matched > 0 && LOCATION_KEY.get(self.matched) == Some(&b) {
+            self.matched += 1;
+        } else {
+            // The key's first byte occurs in it only once: a mismatch can only restart here.
+            self.matched = usize::from(b == LOCATION_KEY[0] && !word_before);
+        }
+        if self.matched == LOCATION_KEY.len() {
+            self.matched = 0;
+            self.in_number = true;
+            self.digits = 0;
+            self.value = Some(0);
+        }
+        self.prev = b;
+    }
+
+    /// No digit after the key (`-1`: unknown) or an overflow is no location.
+    fn end_number(&mut self) {
+        self.in_number = false;
+        if let Some(v) = self.value.filter(|_| self.digits > 0) {
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
         }
     }
-    out
+
+    fn finish(mut self) -> Option<usize> {
+        if self.in_number {
+            self.end_number();
+        }
+        self.min
+    }
+}
+
+impl fmt::Write for LocationScan {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        s.bytes().for_each(|b| self.byte(b));
+        Ok(())
+    }
 }
 
 fn vmax(a: Volatility, b: Volatility) -> Volatility {
@@ -585,7 +640,7 @@ impl<'c, 'a> L<'c, 'a> {
     /// Where an expression starts: its leftmost recorded location, widened over parentheses
     /// that belong to it (`(a)::int`), but not over syntax parentheses (`CHECK (`, `f(`).
     fn expr_start(&self, n: &N) -> Option<usize> {
-        let min = locations(n).into_iter().min()?;
+        let min = min_location(n)?;
         let mut start = self.abs(i32::try_from(min).ok()?)?;
         let mut i = self.tok_from(start);
         while i > 0 {
@@ -1488,6 +1543,65 @@ mod tests {
     use crate::parse::{parse_file, ParsedFile};
     use crate::Dialect;
     use pg_query::protobuf as pb;
+
+    /// The location scan finds what searching the whole Debug text finds, written in one piece
+    /// or byte by byte, on every statement of the corpus and on text made to trip it.
+    #[test]
+    fn min_location_matches_a_search_of_the_debug_text() {
+        use std::fmt::Write as _;
+        fn reference(dbg: &str) -> Option<usize> {
+            let (key, bytes, mut from, mut min) = ("location: ", dbg.as_bytes(), 0, None::<usize>);
+            while let Some(i) = dbg.get(from..).and_then(|s| s.find(key)) {
+                let at = from + i;
+                from = at + key.len();
+                if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+                    continue;
+                }
+                let digits: String = dbg[from..].chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(v) = digits.parse::<usize>() {
+                    min = Some(min.map_or(v, |m| m.min(v)));
+                }
+            }
+            min
+        }
+        let scan = |text: &str, piecewise: bool| {
+            let mut s = super::LocationScan::default();
+            if piecewise {
+                text.bytes().for_each(|b| s.byte(b));
+            } else {
+                let _ = s.write_str(text);
+            }
+            s.finish()
+        };
+        let tricky = [
+            "",
+            "location: ",
+            "location: 7",
+            "xlocation: 3, location: 9",
+            "_location: 1 location: -1",
+            "llocation: 4",
+            "location: location: 5",
+            "locationlocation: 2",
+            "location: 99999999999999999999999",
+            "a { location: 12 }, b { location: 3 } location: 40",
+        ];
+        for t in tricky {
+            assert_eq!(scan(t, false), reference(t), "{t:?}");
+            assert_eq!(scan(t, true), reference(t), "{t:?}");
+        }
+        let (corpus, _) = crate::parse::postgres_test_corpus();
+        let mut compared = 0;
+        for (_, text) in &corpus {
+            let Ok(parsed) = crate::parse::parse_pg_tree(text) else { continue };
+            for raw in &parsed.stmts {
+                let Some(node) = raw.stmt.as_ref().and_then(|s| s.node.as_ref()) else { continue };
+                let dbg = format!("{node:?}");
+                assert_eq!(super::min_location(node), reference(&dbg), "{dbg}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "only {compared} statements compared");
+    }
 
     fn parse(src: &str) -> ParsedFile {
         let f = parse_file(src, Dialect::Postgres);
