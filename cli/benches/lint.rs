@@ -8,7 +8,7 @@
 //! tables it creates renamed (`orders` becomes `orders_k<k>`), so every file differs and every
 //! copy is its own migration directory. The corpus stays in `target/bench-corpus/` for profiling.
 //!
-//! Environment: `SLUICE_BENCH_SCALES` (default `1,4,16`), `SLUICE_BENCH_RUNS` (best of, default 3),
+//! Environment: `SLUICE_BENCH_SCALES` (default `1,4,16`), `SLUICE_BENCH_RUNS` (runs per row, default 5),
 //! `SLUICE_BENCH_LSP` (a file holding `make bench-lsp` output, whose p50/p95 join the table),
 //! `SLUICE_BENCH_BIN` (another `sluice` binary to time, e.g. an older build),
 //! `SLUICE_BENCH_APPEND=0` to leave `BENCHMARKS.md` alone.
@@ -278,8 +278,9 @@ struct Measure {
     rss_mib: Option<f64>,
 }
 
-/// Runs `sluice lint --format json <dir>` under `/usr/bin/time`, `runs` times; the best of each
-/// figure. `None` when the binary failed (exit code other than 0 or 1).
+/// Runs `sluice lint --format json <dir>` under `/usr/bin/time`, `runs` times: the least wall and
+/// CPU time, and the highest peak RSS (the memory target is a ceiling every run must keep).
+/// `None` when the binary failed (exit code other than 0 or 1).
 fn time_cli(bin: &Path, dir: &Path, threads: usize, runs: usize) -> Option<Measure> {
     let out = std::env::temp_dir().join(format!("sluice-bench-time-{}", std::process::id()));
     let mut best: Option<Measure> = None;
@@ -308,7 +309,7 @@ fn time_cli(bin: &Path, dir: &Path, threads: usize, runs: usize) -> Option<Measu
             Some(b) => Measure {
                 wall: b.wall.min(m.wall),
                 cpu: b.cpu.min(m.cpu),
-                rss_mib: b.rss_mib.zip(m.rss_mib).map(|(x, y)| x.min(y)).or(m.rss_mib),
+                rss_mib: b.rss_mib.zip(m.rss_mib).map(|(x, y)| x.max(y)).or(m.rss_mib),
             },
         });
     }
@@ -435,7 +436,7 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 4, 16]);
-    let runs: usize = std::env::var("SLUICE_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let runs: usize = std::env::var("SLUICE_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let shared = manifest.join("../../shared/corpus");
@@ -544,8 +545,8 @@ fn main() {
     let summary = targets(&rows);
     let report = format!(
         "## {date}: `make bench`\n\nMachine: {}. Compiler: {rustc}, release profile. Corpus: {source} (PostgreSQL \
-         {} files, MySQL {} files per copy), written to `target/bench-corpus/`. Command: `make bench`. Best of {runs} \
-         runs; CPU is user+sys, peak RSS from `/usr/bin/time`; the floor is one thread in-process.\n\n{table}\n\n{summary}\n",
+         {} files, MySQL {} files per copy), written to `target/bench-corpus/`. Command: `make bench`. {runs} runs: least \
+         wall and CPU time (user+sys), highest peak RSS, from `/usr/bin/time`; the floor is one thread in-process.\n\n{table}\n\n{summary}\n",
         machine(),
         pg_base.len(),
         my_base.len(),

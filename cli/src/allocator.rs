@@ -29,9 +29,11 @@ pub extern "C" fn tune() {
 }
 
 /// How long a batch run keeps freed pages before returning them. Pages returned sooner are
-/// faulted back in by the next file's parse: on 7,160 files, 10 ms took 46,000 page faults and
-/// 100 ms 32,000, 6% less CPU for 3-9 MiB more peak memory (BENCHMARKS.md).
-pub const BATCH_PURGE_DELAY_MS: std::os::raw::c_long = 100;
+/// faulted back in by the next file's parse (on 7,160 files, 10 ms took 46,000 page faults and
+/// 100 ms 32,000); pages kept longer pile up when two threads free a migration directory each, and
+/// at 100 ms a two-thread run over those files peaked anywhere from 88 to 106 MiB. 25 ms keeps
+/// every such run under 92 MiB for about 1% more CPU (BENCHMARKS.md).
+pub const BATCH_PURGE_DELAY_MS: std::os::raw::c_long = 25;
 
 /// For `sluice lsp`: the server frees and reallocates the same few megabytes on every edit, and
 /// returning them to the system after 10 ms only to fault them back in on the next keystroke
