@@ -283,7 +283,8 @@ struct Measure {
 /// `None` when the binary failed (exit code other than 0 or 1).
 fn time_cli(bin: &Path, dir: &Path, threads: usize, runs: usize) -> Option<Measure> {
     let out = std::env::temp_dir().join(format!("sluice-bench-time-{}", std::process::id()));
-    let mut best: Option<Measure> = None;
+    // Least wall and CPU time, highest peak RSS, over the runs so far.
+    let mut kept: Option<Measure> = None;
     for _ in 0..runs {
         let t = Instant::now();
         let status = Command::new("/usr/bin/time")
@@ -304,17 +305,21 @@ fn time_cli(bin: &Path, dir: &Path, threads: usize, runs: usize) -> Option<Measu
         let text = std::fs::read_to_string(&out).ok()?;
         let f: Vec<f64> = text.lines().last()?.split_whitespace().filter_map(|x| x.parse().ok()).collect();
         let m = Measure { wall, cpu: f.first()? + f.get(1)?, rss_mib: f.get(2).map(|kib| kib / 1024.0) };
-        best = Some(match best {
+        kept = Some(match kept {
             None => m,
-            Some(b) => Measure {
-                wall: b.wall.min(m.wall),
-                cpu: b.cpu.min(m.cpu),
-                rss_mib: b.rss_mib.zip(m.rss_mib).map(|(x, y)| x.max(y)).or(m.rss_mib),
+            Some(k) => Measure {
+                wall: k.wall.min(m.wall),
+                cpu: k.cpu.min(m.cpu),
+                // A run whose RSS could not be read keeps the highest seen so far.
+                rss_mib: match (k.rss_mib, m.rss_mib) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                },
             },
         });
     }
     std::fs::remove_file(&out).ok();
-    best
+    kept
 }
 
 /// How `time_parse` parses.
