@@ -37,6 +37,7 @@ fn describe_pg(op: &Op, settings: &Settings, in_transaction: bool, schema: Optio
     for (target, mode) in &e.locks {
         let blocks = match target {
             Target::Type(_) | Target::Database => "",
+            Target::DeadIndex(_) => " (no query can see the index by then: blocks nothing)",
             _ if mode.blocks_reads() => " (blocks reads and writes)",
             _ if mode.blocks_writes() => " (blocks writes)",
             _ => " (blocks neither reads nor writes)",
@@ -120,6 +121,17 @@ mod tests {
         );
         assert!(
             lines.contains(&"lock: ACCESS EXCLUSIVE on referenced table p (blocks reads and writes)".to_string()),
+            "{lines:?}"
+        );
+        let lines = explain_last(
+            "CREATE TABLE t (id int, a int); CREATE INDEX t_a_idx ON t (a); DROP INDEX CONCURRENTLY t_a_idx;",
+        );
+        assert_eq!(
+            lines[..2],
+            [
+                "lock: SHARE UPDATE EXCLUSIVE on table t (blocks neither reads nor writes)",
+                "lock: ACCESS EXCLUSIVE on index t_a_idx, once dead (no query can see the index by then: blocks nothing)",
+            ],
             "{lines:?}"
         );
     }

@@ -135,6 +135,10 @@ pub enum Target {
     Index(QualifiedName),
     /// The table an index belongs to, when only the index is named (`REINDEX INDEX i`).
     IndexTable(QualifiedName),
+    /// An index no query can see any more (`DROP INDEX CONCURRENTLY` marks it dead, waits for
+    /// every transaction that could still use it, then locks it to delete it): nothing waits
+    /// behind a lock on it.
+    DeadIndex(QualifiedName),
     /// The table a foreign key points at.
     Referenced(QualifiedName),
     /// A type (the lock is on the type object, not on the tables using it).
@@ -149,6 +153,7 @@ impl Target {
             Target::Table(n) => format!("table {}", n.display()),
             Target::Index(n) => format!("index {}", n.display()),
             Target::IndexTable(n) => format!("the table of index {}", n.display()),
+            Target::DeadIndex(n) => format!("index {}, once dead", n.display()),
             Target::Referenced(n) => format!("referenced table {}", n.display()),
             Target::Type(n) => format!("type {}", n.display()),
             Target::Database => "database".to_string(),
@@ -160,6 +165,7 @@ impl Target {
             (Target::Table(a), Target::Table(b))
             | (Target::Index(a), Target::Index(b))
             | (Target::IndexTable(a), Target::IndexTable(b))
+            | (Target::DeadIndex(a), Target::DeadIndex(b))
             | (Target::Referenced(a), Target::Referenced(b))
             | (Target::Type(a), Target::Type(b)) => a.same_object(b),
             (Target::Database, Target::Database) => true,
@@ -297,8 +303,11 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
         )
         .scan(),
         Op::DropIndex { names, concurrently: true, .. } => Effect::new(
-            names.iter().map(|n| (Target::Index(n.clone()), Sue)).collect(),
-            "SHARE UPDATE EXCLUSIVE on the index and its table; cannot run in a transaction block; one index per statement",
+            names
+                .iter()
+                .flat_map(|n| [(Target::IndexTable(n.clone()), Sue), (Target::DeadIndex(n.clone()), Ael)])
+                .collect(),
+            "waits for transactions that use the table, without blocking them; cannot run in a transaction block; one index per statement",
         )
         .non_transactional(),
         Op::DropIndex { names, .. } => Effect::new(
@@ -876,7 +885,9 @@ mod tests {
         assert_eq!(e.strongest(), Some(Ael));
         assert!(e.transactional);
         let e = e15("DROP INDEX CONCURRENTLY i");
-        assert_eq!(e.strongest(), Some(Sue));
+        assert_eq!(e.lock_on(&Target::IndexTable(name("i"))), Some(Sue));
+        assert_eq!(e.lock_on(&Target::DeadIndex(name("i"))), Some(Ael));
+        assert_eq!(e.lock_on(&Target::Index(name("i"))), None);
         assert!(!e.transactional);
         let e = e15("REINDEX TABLE t");
         assert_eq!(e.lock_on(&t("t")), Some(LockMode::Share));
@@ -1031,7 +1042,7 @@ mod tests {
         assert_eq!(e.lock_on(&t("t")), Some(Ael));
         assert_eq!(e.lock_on(&Target::Index(name("t_a_idx"))), Some(Ael));
         let e = in_schema(&format!("{SCHEMA} DROP INDEX CONCURRENTLY t_a_idx;"));
-        assert_eq!(e.lock_on(&t("t")), Some(Sue));
+        assert_eq!(shown(&e), ["SHARE UPDATE EXCLUSIVE on table t", "ACCESS EXCLUSIVE on index t_a_idx, once dead"]);
         let e = in_schema(&format!("{SCHEMA} REINDEX INDEX t_a_idx;"));
         assert_eq!(e.lock_on(&t("t")), Some(LockMode::Share));
         assert!(!e.locks.iter().any(|(t, _)| matches!(t, Target::IndexTable(_))));

@@ -213,7 +213,7 @@ async fn touched_tables(c: &Client, plan: &[Migration], version: PgVersion, pre:
             for (target, _) in s.effect.iter().flat_map(|e| e.locks.iter()) {
                 let (name, index) = match target {
                     Target::Table(n) | Target::Referenced(n) => (n, false),
-                    Target::Index(n) | Target::IndexTable(n) => (n, true),
+                    Target::Index(n) | Target::IndexTable(n) | Target::DeadIndex(n) => (n, true),
                     Target::Type(_) | Target::Database => continue,
                 };
                 let q = quote_qualified(name.schema.as_deref(), &name.name);

@@ -197,7 +197,7 @@ fn lock_model_agrees_with_the_server() {
                             Target::Table(n) | Target::Referenced(n) => relation(&n.display()),
                             // The catalog names the table of every index the setup creates.
                             Target::IndexTable(n) => format!("unresolved table of index {}", bare(&n.display())),
-                            Target::Index(n) => format!("index {}", bare(&n.display())),
+                            Target::Index(n) | Target::DeadIndex(n) => format!("index {}", bare(&n.display())),
                             Target::Type(n) => format!("type {}", bare(&n.display())),
                             Target::Database => continue,
                         };

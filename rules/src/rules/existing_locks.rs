@@ -33,8 +33,9 @@ impl ExistingLock {
     }
 
     /// Blocks the ordinary traffic of the table (writes, and reads too for ACCESS EXCLUSIVE).
+    /// A lock on a dead index blocks nothing: no query can see that index any more.
     pub fn blocks_traffic(&self) -> bool {
-        self.mode.blocks_writes()
+        !matches!(self.target, Target::DeadIndex(_)) && self.mode.blocks_writes()
     }
 
     /// What waits while this lock is held or queued, e.g. "every query on `orders` (plain
@@ -72,7 +73,7 @@ pub(crate) fn statement_effect(cx: &RuleContext<'_>, stmt: &Statement) -> Option
 pub(crate) fn existed_before(cx: &RuleContext<'_>, target: &Target, index: usize) -> bool {
     match target {
         Target::Table(n) | Target::Referenced(n) => !cx.is_new_table(n, index),
-        Target::Index(n) | Target::IndexTable(n) => !cx.ops_before(index).any(|o| match o.op {
+        Target::Index(n) | Target::IndexTable(n) | Target::DeadIndex(n) => !cx.ops_before(index).any(|o| match o.op {
             Op::CreateIndex { name: Some(i), .. } => i.name.eq_ignore_ascii_case(&n.name),
             _ => false,
         }),
