@@ -7,10 +7,12 @@
  * compiling code is libpg_query's own, included below) and walks the compiled statements in the
  * order the JSON lists them, writing one record per statement:
  *
- *   u8 dynamic (1 for EXECUTE) | u32 line number | u32 length | the query text
+ *   u8 flags | u32 line number | u32 length | the query text
  *
- * (integers little-endian). The line number counts from the start of the body, as PL/pgSQL's
- * does.
+ * (integers little-endian). Flag bit 0 marks an EXECUTE; bit 1 a guarded statement, one that runs
+ * only under a condition (in a branch of IF or CASE) or whose errors are caught (in a block with
+ * an EXCEPTION clause), as the existence checks of re-runnable bodies are written. The line number
+ * counts from the start of the body, as PL/pgSQL's does.
  */
 #define pg_query_parse_plpgsql sluice_unused_pg_query_parse_plpgsql
 #define pg_query_free_plpgsql_parse_result sluice_unused_pg_query_free_plpgsql_parse_result
@@ -75,9 +77,9 @@ sluice_put_u32(SluiceOut *out, uint32 v)
 }
 
 static void
-sluice_record(SluiceOut *out, bool dynamic, int lineno, PLpgSQL_expr *expr)
+sluice_record(SluiceOut *out, bool dynamic, bool guarded, int lineno, PLpgSQL_expr *expr)
 {
-	unsigned char flag = dynamic ? 1 : 0;
+	unsigned char flag = (dynamic ? 1 : 0) | (guarded ? 2 : 0);
 	size_t		n;
 
 	if (expr == NULL || expr->query == NULL)
@@ -91,10 +93,10 @@ sluice_record(SluiceOut *out, bool dynamic, int lineno, PLpgSQL_expr *expr)
 	sluice_put(out, expr->query, n);
 }
 
-static void sluice_stmts(List *stmts, SluiceOut *out, int depth);
+static void sluice_stmts(List *stmts, SluiceOut *out, int depth, bool guarded);
 
 static void
-sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
+sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth, bool guarded)
 {
 	ListCell   *lc;
 
@@ -106,20 +108,20 @@ sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
 			{
 				PLpgSQL_stmt_block *b = (PLpgSQL_stmt_block *) node;
 
-				sluice_stmts(b->body, out, depth + 1);
+				sluice_stmts(b->body, out, depth + 1, guarded || b->exceptions != NULL);
 				if (b->exceptions != NULL)
 					foreach(lc, b->exceptions->exc_list)
-						sluice_stmts(((PLpgSQL_exception *) lfirst(lc))->action, out, depth + 1);
+						sluice_stmts(((PLpgSQL_exception *) lfirst(lc))->action, out, depth + 1, guarded);
 				break;
 			}
 		case PLPGSQL_STMT_IF:
 			{
 				PLpgSQL_stmt_if *s = (PLpgSQL_stmt_if *) node;
 
-				sluice_stmts(s->then_body, out, depth + 1);
+				sluice_stmts(s->then_body, out, depth + 1, true);
 				foreach(lc, s->elsif_list)
-					sluice_stmts(((PLpgSQL_if_elsif *) lfirst(lc))->stmts, out, depth + 1);
-				sluice_stmts(s->else_body, out, depth + 1);
+					sluice_stmts(((PLpgSQL_if_elsif *) lfirst(lc))->stmts, out, depth + 1, true);
+				sluice_stmts(s->else_body, out, depth + 1, true);
 				break;
 			}
 		case PLPGSQL_STMT_CASE:
@@ -127,33 +129,33 @@ sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
 				PLpgSQL_stmt_case *s = (PLpgSQL_stmt_case *) node;
 
 				foreach(lc, s->case_when_list)
-					sluice_stmts(((PLpgSQL_case_when *) lfirst(lc))->stmts, out, depth + 1);
-				sluice_stmts(s->else_stmts, out, depth + 1);
+					sluice_stmts(((PLpgSQL_case_when *) lfirst(lc))->stmts, out, depth + 1, true);
+				sluice_stmts(s->else_stmts, out, depth + 1, true);
 				break;
 			}
 		case PLPGSQL_STMT_LOOP:
-			sluice_stmts(((PLpgSQL_stmt_loop *) node)->body, out, depth + 1);
+			sluice_stmts(((PLpgSQL_stmt_loop *) node)->body, out, depth + 1, guarded);
 			break;
 		case PLPGSQL_STMT_WHILE:
-			sluice_stmts(((PLpgSQL_stmt_while *) node)->body, out, depth + 1);
+			sluice_stmts(((PLpgSQL_stmt_while *) node)->body, out, depth + 1, guarded);
 			break;
 		case PLPGSQL_STMT_FORI:
-			sluice_stmts(((PLpgSQL_stmt_fori *) node)->body, out, depth + 1);
+			sluice_stmts(((PLpgSQL_stmt_fori *) node)->body, out, depth + 1, guarded);
 			break;
 		case PLPGSQL_STMT_FORS:
 		case PLPGSQL_STMT_FORC:
 		case PLPGSQL_STMT_DYNFORS:
 			/* PL/pgSQL's common layout of the three loops over a query */
-			sluice_stmts(((PLpgSQL_stmt_forq *) node)->body, out, depth + 1);
+			sluice_stmts(((PLpgSQL_stmt_forq *) node)->body, out, depth + 1, guarded);
 			break;
 		case PLPGSQL_STMT_FOREACH_A:
-			sluice_stmts(((PLpgSQL_stmt_foreach_a *) node)->body, out, depth + 1);
+			sluice_stmts(((PLpgSQL_stmt_foreach_a *) node)->body, out, depth + 1, guarded);
 			break;
 		case PLPGSQL_STMT_EXECSQL:
-			sluice_record(out, false, node->lineno, ((PLpgSQL_stmt_execsql *) node)->sqlstmt);
+			sluice_record(out, false, guarded, node->lineno, ((PLpgSQL_stmt_execsql *) node)->sqlstmt);
 			break;
 		case PLPGSQL_STMT_DYNEXECUTE:
-			sluice_record(out, true, node->lineno, ((PLpgSQL_stmt_dynexecute *) node)->query);
+			sluice_record(out, true, guarded, node->lineno, ((PLpgSQL_stmt_dynexecute *) node)->query);
 			break;
 		default:
 			break;
@@ -161,12 +163,12 @@ sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth)
 }
 
 static void
-sluice_stmts(List *stmts, SluiceOut *out, int depth)
+sluice_stmts(List *stmts, SluiceOut *out, int depth, bool guarded)
 {
 	ListCell   *lc;
 
 	foreach(lc, stmts)
-		sluice_stmt((PLpgSQL_stmt *) lfirst(lc), out, depth);
+		sluice_stmt((PLpgSQL_stmt *) lfirst(lc), out, depth, guarded);
 }
 
 static char *
@@ -227,7 +229,7 @@ sluice_plpgsql_statements(const char *input)
 			/* A body in another language compiles to a function without a block. */
 			result.found = compiled.func->action != NULL;
 			if (result.found)
-				sluice_stmt((PLpgSQL_stmt *) compiled.func->action, &out, 0);
+				sluice_stmt((PLpgSQL_stmt *) compiled.func->action, &out, 0, false);
 			plpgsql_free_function_memory(compiled.func);
 			if (out.failed)
 				result.error = strdup("out of memory while reading the PL/pgSQL body");

@@ -92,6 +92,10 @@ pub struct EmbeddedStatement {
     pub ops: Range<usize>,
     /// The PostgreSQL grammar rejected the statement: it has no operations.
     pub error: Option<String>,
+    /// The statement runs only under a condition (in a branch of `IF` or `CASE`) or its errors
+    /// are caught (in a block with an `EXCEPTION` clause): the way re-runnable bodies check for
+    /// an object before creating or dropping it. Nested bodies inherit it.
+    pub guarded: bool,
 }
 
 impl Statement {
@@ -106,6 +110,17 @@ impl Statement {
     pub fn is_embedded_op(&self, op: &Op) -> bool {
         let Some(i) = self.ops.iter().position(|o| std::ptr::eq(o, op)) else { return false };
         self.embedded.iter().any(|e| e.ops.contains(&i))
+    }
+
+    /// True when `op`, an element of [`Statement::ops`], was lowered from a guarded statement of
+    /// a `DO` block or function body ([`EmbeddedStatement::guarded`]): an existence check or an
+    /// exception handler decides whether it runs or fails.
+    pub fn is_guarded_op(&self, op: &Op) -> bool {
+        if self.embedded.is_empty() {
+            return false;
+        }
+        let Some(i) = self.ops.iter().position(|o| std::ptr::eq(o, op)) else { return false };
+        self.embedded.iter().flat_map(|e| &e.statements).any(|s| s.guarded && s.ops.contains(&i))
     }
 
     /// The operations that run when the migration runs: all of them but those lowered from
@@ -189,6 +204,8 @@ struct BodyStatement {
     parsed: Result<Vec<(Arc<pb::Node>, i32, i32)>, String>,
     /// Bodies of a `DO` or `CREATE FUNCTION` statement embedded here.
     nested: Vec<Body>,
+    /// See [`EmbeddedStatement::guarded`].
+    guarded: bool,
 }
 
 /// The embedded bodies of one parsed statement. `sql` is the piece of text that was parsed and
@@ -474,7 +491,7 @@ fn statement(src: &Source, start: usize, text: &str, depth: usize) -> Option<Bod
             }
         }
     }
-    Some(BodyStatement { span, text: placed, parsed, nested })
+    Some(BodyStatement { span, text: placed, parsed, nested, guarded: false })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,13 +524,17 @@ fn plpgsql_body(stmt_text: &str, src: &Source, kind: EmbeddedKind, function: Opt
                 None => None,
             };
             if let Some(literal) = literal {
+                let first = statements.len();
                 sql_statements(&literal, depth, &mut statements);
+                for st in &mut statements[first..] {
+                    st.guarded = q.guarded;
+                }
             }
         } else {
             let Some(at) = find_blanked(&src.text, from..line_end, &q.query, &used) else { continue };
             used.insert(at);
             if let Some(st) = statement(src, at, &q.query, depth) {
-                statements.push(st);
+                statements.push(BodyStatement { guarded: q.guarded, ..st });
             }
         }
     }
@@ -528,6 +549,8 @@ struct Query {
     lineno: usize,
     query: String,
     dynamic: bool,
+    /// See [`EmbeddedStatement::guarded`].
+    guarded: bool,
 }
 
 /// The first unused occurrence of `query` at or after `from`.
@@ -614,15 +637,21 @@ fn compile(sql: &str) -> Result<Option<Vec<Query>>, String> {
     }
 }
 
-/// Reads pg_plpgsql.c's records: a flag byte (1 for `EXECUTE`), the line number and the length
-/// of the query text (little-endian `u32`s), then the text.
+/// Reads pg_plpgsql.c's records: a flag byte (bit 0 for `EXECUTE`, bit 1 for a guarded
+/// statement), the line number and the length of the query text (little-endian `u32`s), then
+/// the text.
 fn records(mut bytes: &[u8]) -> Vec<Query> {
     let mut out = Vec::new();
     let u32_at = |b: &[u8], at: usize| b.get(at..at + 4).and_then(|x| x.try_into().ok()).map(u32::from_le_bytes);
     while let (Some(&flag), Some(lineno), Some(len)) = (bytes.first(), u32_at(bytes, 1), u32_at(bytes, 5)) {
         let (Ok(lineno), Ok(len)) = (usize::try_from(lineno), usize::try_from(len)) else { break };
         let Some(text) = bytes.get(9..9 + len) else { break };
-        out.push(Query { lineno, query: String::from_utf8_lossy(text).into_owned(), dynamic: flag == 1 });
+        out.push(Query {
+            lineno,
+            query: String::from_utf8_lossy(text).into_owned(),
+            dynamic: flag & 1 != 0,
+            guarded: flag & 2 != 0,
+        });
         bytes = &bytes[9 + len..];
     }
     out
@@ -643,6 +672,19 @@ pub(super) fn lower(
     out: &mut Vec<Embedded>,
     scratch: &mut String,
 ) {
+    lower_in(text, offset, bodies, ops, out, scratch, false);
+}
+
+/// [`lower`], for bodies nested in a statement that is `guarded` (or not).
+fn lower_in(
+    text: &str,
+    offset: usize,
+    bodies: &[Body],
+    ops: &mut Vec<Op>,
+    out: &mut Vec<Embedded>,
+    scratch: &mut String,
+    guarded: bool,
+) {
     for body in bodies {
         let index = out.len();
         let first = ops.len();
@@ -658,16 +700,19 @@ pub(super) fn lower(
         for st in &body.statements {
             let span = st.span.shifted(offset);
             let start = ops.len();
+            let guarded = guarded || st.guarded;
             match &st.parsed {
-                Err(e) => statements.push(EmbeddedStatement { span, ops: start..start, error: Some(e.clone()) }),
+                Err(e) => {
+                    statements.push(EmbeddedStatement { span, ops: start..start, error: Some(e.clone()), guarded })
+                }
                 Ok(nodes) => {
                     let src = match &st.text {
                         None => text,
                         Some(t) => at_offset(scratch, span.start, t),
                     };
                     lower_statement(src, span, nodes, ops);
-                    statements.push(EmbeddedStatement { span, ops: start..ops.len(), error: None });
-                    lower(text, offset, &st.nested, ops, out, scratch);
+                    statements.push(EmbeddedStatement { span, ops: start..ops.len(), error: None, guarded });
+                    lower_in(text, offset, &st.nested, ops, out, scratch, guarded);
                 }
             }
         }
@@ -773,6 +818,18 @@ mod tests {
         assert_eq!(texts[3], "CREATE INDEX i ON d (x)");
         // Two identical statements on one line are two different places.
         assert_eq!(stmt.embedded[0].statements[4].span.start + 32, stmt.embedded[0].statements[5].span.start);
+        // Branches of IF and the body of a block with a handler are guarded; the handler's own
+        // statements and a loop at the top are not (a loop inside a branch stays guarded).
+        let guarded: Vec<bool> = stmt.embedded[0].statements.iter().map(|s| s.guarded).collect();
+        assert_eq!(guarded, [true, true, true, true, false, false]);
+        assert!(
+            stmt.is_guarded_op(&stmt.ops[1]) && !stmt.is_guarded_op(&stmt.ops[5]) && !stmt.is_guarded_op(&stmt.ops[0])
+        );
+        let src = "DO $$ BEGIN\n  DROP TABLE a;\n  BEGIN\n    DROP TABLE b;\n  EXCEPTION WHEN undefined_table THEN\n    DROP TABLE c;\n  END;\n  IF true THEN EXECUTE 'DROP TABLE d'; END IF;\nEND $$";
+        let stmt = one(src);
+        let guarded: Vec<bool> = stmt.embedded[0].statements.iter().map(|s| s.guarded).collect();
+        assert_eq!(super::tests::texts(src, &stmt), ["DROP TABLE a", "DROP TABLE b", "DROP TABLE c", "DROP TABLE d"]);
+        assert_eq!(guarded, [false, true, false, true]);
     }
 
     #[test]
@@ -1039,7 +1096,12 @@ mod tests {
                         let query =
                             child.get(expr_field).and_then(|e| e.get("PLpgSQL_expr")).and_then(|e| e.get("query"));
                         if let Some(query) = query.and_then(Value::as_str) {
-                            out.push(Query { lineno: lineno as usize, query: query.to_string(), dynamic });
+                            out.push(Query {
+                                lineno: lineno as usize,
+                                query: query.to_string(),
+                                dynamic,
+                                guarded: false,
+                            });
                         }
                     }
                 }

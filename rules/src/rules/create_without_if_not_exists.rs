@@ -14,7 +14,9 @@ declare_rule! {
     /// Only forms the target server accepts are flagged: MySQL has no `IF NOT EXISTS` for
     /// `CREATE INDEX` or `ADD COLUMN` (MariaDB has both, and they are flagged there). Objects
     /// dropped earlier in the same file are not flagged: `DROP TABLE IF EXISTS x;` followed by
-    /// `CREATE TABLE x (...)` already runs twice without error.
+    /// `CREATE TABLE x (...)` already runs twice without error. Nor are statements of a `DO`
+    /// block or function body that run in a branch of `IF` / `CASE` (the existence check of a
+    /// re-runnable body) or inside a block whose `EXCEPTION` clause catches the failure.
     ///
     /// ## Why it is bad
     /// Migrations get run again: MySQL commits every DDL statement on its own, so a migration
@@ -73,25 +75,27 @@ fn same_kind(a: ObjectKind, b: ObjectKind) -> bool {
 }
 
 /// The drops of a file, collected once so each lookup costs the number of drops, not the number
-/// of statements (files with thousands of statements stay linear).
+/// of statements (files with thousands of statements stay linear). Positions are those of
+/// [`RuleContext::ops`], so a drop earlier in the same statement (a `DO` block dropping and then
+/// creating) counts too.
 struct Drops<'a> {
-    /// (statement index, kind, name)
+    /// (operation position, kind, name)
     objects: Vec<(usize, ObjectKind, &'a QualifiedName)>,
-    /// (statement index, table, column)
+    /// (operation position, table, column)
     columns: Vec<(usize, &'a QualifiedName, &'a str)>,
 }
 
 impl<'a> Drops<'a> {
     fn collect(cx: &RuleContext<'a>) -> Self {
         let mut d = Drops { objects: Vec::new(), columns: Vec::new() };
-        for o in cx.ops() {
+        for (at, o) in cx.ops().enumerate() {
             match o.op {
-                Op::Drop { kind, names, .. } => d.objects.extend(names.iter().map(|n| (o.index, *kind, n))),
-                Op::DropIndex { names, .. } => d.objects.extend(names.iter().map(|n| (o.index, ObjectKind::Index, n))),
+                Op::Drop { kind, names, .. } => d.objects.extend(names.iter().map(|n| (at, *kind, n))),
+                Op::DropIndex { names, .. } => d.objects.extend(names.iter().map(|n| (at, ObjectKind::Index, n))),
                 Op::AlterTable { name, actions, .. } => {
                     for a in actions {
                         if let AlterActionKind::DropColumn { name: c, .. } = &a.kind {
-                            d.columns.push((o.index, name, c.name.as_str()));
+                            d.columns.push((at, name, c.name.as_str()));
                         }
                     }
                 }
@@ -101,15 +105,16 @@ impl<'a> Drops<'a> {
         d
     }
 
-    /// True when an earlier statement dropped an object of this kind and name.
-    fn dropped_earlier(&self, kind: ObjectKind, name: &QualifiedName, index: usize) -> bool {
-        self.objects.iter().any(|(i, k, n)| *i < index && same_kind(*k, kind) && n.same_object(name))
+    /// True when an operation before position `at` dropped an object of this kind and name.
+    fn dropped_earlier(&self, kind: ObjectKind, name: &QualifiedName, at: usize) -> bool {
+        self.objects.iter().any(|(i, k, n)| *i < at && same_kind(*k, kind) && n.same_object(name))
     }
 
-    /// True when an earlier statement dropped column `column` of `table` (or the table).
-    fn column_dropped_earlier(&self, table: &QualifiedName, column: &str, index: usize) -> bool {
-        self.dropped_earlier(ObjectKind::Table, table, index)
-            || self.columns.iter().any(|(i, t, c)| *i < index && t.same_object(table) && c.eq_ignore_ascii_case(column))
+    /// True when an operation before position `at` dropped column `column` of `table` (or the
+    /// table).
+    fn column_dropped_earlier(&self, table: &QualifiedName, column: &str, at: usize) -> bool {
+        self.dropped_earlier(ObjectKind::Table, table, at)
+            || self.columns.iter().any(|(i, t, c)| *i < at && t.same_object(table) && c.eq_ignore_ascii_case(column))
     }
 }
 
@@ -174,10 +179,14 @@ impl Rule for CreateWithoutIfNotExists {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         let sup = support(cx);
         let drops = Drops::collect(cx);
-        for o in cx.ops() {
+        for (at, o) in cx.ops().enumerate() {
+            // An existence check or an exception handler in the body already makes it re-runnable.
+            if o.stmt.is_guarded_op(o.op) {
+                continue;
+            }
             match o.op {
                 Op::CreateTable { name, if_not_exists: false, temporary: false, .. } => {
-                    if drops.dropped_earlier(ObjectKind::Table, name, o.index) {
+                    if drops.dropped_earlier(ObjectKind::Table, name, at) {
                         continue;
                     }
                     let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "table", None);
@@ -192,7 +201,7 @@ impl Rule for CreateWithoutIfNotExists {
                     Some(ident) => {
                         let q =
                             QualifiedName { schema: table.schema.clone(), name: ident.name.clone(), span: ident.span };
-                        if drops.dropped_earlier(ObjectKind::Index, &q, o.index) {
+                        if drops.dropped_earlier(ObjectKind::Index, &q, at) {
                             continue;
                         }
                         let kw = keyword_at(cx, o.stmt, o.stmt.span.start, "index", Some("concurrently"));
@@ -228,7 +237,7 @@ impl Rule for CreateWithoutIfNotExists {
                     }
                     let (span, display, kw) = match name {
                         Some(n) => {
-                            if drops.dropped_earlier(*kind, n, o.index) {
+                            if drops.dropped_earlier(*kind, n, at) {
                                 continue;
                             }
                             (n.span, n.display(), keyword_at(cx, o.stmt, o.stmt.span.start, keyword, None))
@@ -240,7 +249,7 @@ impl Rule for CreateWithoutIfNotExists {
                 Op::AlterTable { name, actions, .. } if sup.add_column => {
                     for a in actions {
                         let AlterActionKind::AddColumn { column, if_not_exists: false } = &a.kind else { continue };
-                        if drops.column_dropped_earlier(name, &column.name.name, o.index) {
+                        if drops.column_dropped_earlier(name, &column.name.name, at) {
                             continue;
                         }
                         let kw = keyword_at(cx, o.stmt, a.span.start, "add", Some("column"));

@@ -13,7 +13,9 @@ declare_rule! {
     ///
     /// Only forms the target server accepts are flagged: MySQL has no `IF EXISTS` for
     /// `DROP INDEX`, `DROP COLUMN` or `DROP CONSTRAINT` (MariaDB has them, and they are flagged
-    /// there). Objects created earlier in the same file are not flagged.
+    /// there). Objects created earlier in the same file are not flagged, nor are statements of a
+    /// `DO` block or function body that run in a branch of `IF` / `CASE` or inside a block whose
+    /// `EXCEPTION` clause catches the failure.
     ///
     /// ## Why it is bad
     /// Migrations get run again: MySQL commits every DDL statement on its own, so a migration
@@ -117,6 +119,10 @@ impl Rule for DropWithoutIfExists {
         let v = cx.fcx.settings.mysql_version;
         let pg = cx.dialect() == Dialect::Postgres;
         for o in cx.ops() {
+            // An existence check or an exception handler in the body already makes it re-runnable.
+            if o.stmt.is_guarded_op(o.op) {
+                continue;
+            }
             let (kind, names) = match o.op {
                 Op::Drop { kind, names, if_exists: false, .. } => (*kind, names),
                 Op::DropIndex { names, if_exists: false, .. } => (ObjectKind::Index, names),
