@@ -142,7 +142,10 @@ declare_rule! {
     /// When the statement's operations could still be recovered clause by clause and from its
     /// tokens (for example the `DROP COLUMN` in an `ALTER TABLE` with an unsupported table option),
     /// rules check them and this is only a note; when nothing could be recovered it is a warning,
-    /// because no rule checked the statement.
+    /// because no rule checked the statement. Statements read whole from their tokens are not
+    /// reported: `PREPARE`, `EXECUTE` and `DEALLOCATE` (the statement a `SET @s = '...'` or a
+    /// `PREPARE ... FROM '...'` holds is checked where it is written), `OPTIMIZE TABLE` and
+    /// `SET @v := ...`.
     ///
     /// ## Why it is bad
     /// A statement nothing checked is a blind spot: if it is dangerous, nobody is told. And if

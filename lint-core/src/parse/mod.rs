@@ -5,6 +5,7 @@
 //! statement yields one syntax error at its position while the others are still lowered.
 
 mod cx;
+mod mysql_dynamic;
 mod mysql_lower;
 mod pg_ffi;
 mod pg_lower;
@@ -471,15 +472,26 @@ fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut Parses<'
             let error = SyntaxError { message, span };
             let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
             let ops = mysql_lower::lower_unparsed(&cx);
-            let status =
-                if ops.is_empty() { StatementStatus::SyntaxError(error) } else { StatementStatus::Recovered(error) };
-            out.push(Statement { status, ops, ..base });
+            let status = if ops.is_empty() {
+                StatementStatus::SyntaxError(error)
+            } else if mysql_lower::read_whole(&cx) {
+                StatementStatus::Parsed
+            } else {
+                StatementStatus::Recovered(error)
+            };
+            let mut stmt = Statement { status, ops, ..base };
+            if stmt.is_parsed() {
+                mysql_dynamic::lower(text, toks, &mut stmt);
+            }
+            out.push(stmt);
         }
         Ok(stmts) => {
             for st in stmts.iter() {
                 let cx = LowerCx::new(text, base.span, toks, Dialect::MySql);
                 let ops = mysql_lower::lower(st, &cx);
-                out.push(Statement { ops, ..base.clone() });
+                let mut stmt = Statement { ops, ..base.clone() };
+                mysql_dynamic::lower(text, toks, &mut stmt);
+                out.push(stmt);
             }
         }
     }

@@ -60,6 +60,9 @@ pub enum EmbeddedKind {
     DoBlock,
     /// A function or procedure body: its statements run each time the function is called.
     FunctionBody,
+    /// MySQL: a statement held in a string assigned to a user variable (`SET @s = '...'`), run
+    /// by `PREPARE ... FROM @s` and `EXECUTE` when the migration runs (see `mysql_dynamic`).
+    DynamicSql,
 }
 
 /// A `DO` block or function body whose statements were parsed and lowered into the enclosing
@@ -157,7 +160,14 @@ impl ParsedFile {
             .map(|edit| edit.replacement.as_str())
             .collect();
         let adds_concurrently = body_edits.iter().any(|r| r.to_ascii_uppercase().contains("CONCURRENTLY"));
-        if !body_edits.is_empty() || function.is_some() {
+        // A statement held in a string: edits computed for a statement of its own would land
+        // around the string or break its quoting (a statement inserted before it still works).
+        let in_string = stmt
+            .embedded
+            .iter()
+            .any(|e| e.kind == EmbeddedKind::DynamicSql && e.span.start <= d.span.start && d.span.end <= e.span.end);
+        let string_fix = in_string && d.fix.iter().flat_map(|f| &f.edits).any(|edit| edit.span.end > stmt.span.start);
+        if !body_edits.is_empty() || function.is_some() || string_fix {
             d.fix = None;
         }
         let mut notes = Vec::new();
@@ -173,6 +183,11 @@ impl ParsedFile {
                 "this statement is in the body of `{name}`: it runs each time the function is called, \
                  not when this migration runs"
             ));
+        }
+        if string_fix {
+            notes.push(
+                "the statement is built in a string for `PREPARE`: make the change inside the string".to_string(),
+            );
         }
         if !notes.is_empty() {
             d.help = Some(d.help.take().into_iter().chain(notes).collect::<Vec<_>>().join("; "));
@@ -990,7 +1005,8 @@ mod tests {
     fn findings_in_bodies_lose_fixes_and_say_when_they_run() {
         let src = "CREATE FUNCTION f() RETURNS void AS $$ BEGIN CREATE INDEX i ON t (a); END $$ LANGUAGE plpgsql;\nDO $$ BEGIN CREATE INDEX j ON t (a); END $$;";
         let file = parse_file(src, Dialect::Postgres);
-        let finding = |stmt: &Statement, word: &str, fix_at: usize| {
+        let finding = |stmt: &Statement, word: &str, fix_at: usize| finding_in(src, stmt, word, fix_at);
+        fn finding_in(src: &str, stmt: &Statement, word: &str, fix_at: usize) -> Diagnostic {
             let at = stmt.span.start + stmt.text(src).find(word).unwrap();
             Diagnostic {
                 rule: "r",
@@ -1006,7 +1022,7 @@ mod tests {
                     edits: vec![Edit::insert(fix_at, "x")],
                 }),
             }
-        };
+        }
         let (f, d) = (&file.statements[0], &file.statements[1]);
         let mut in_function = finding(f, "CREATE INDEX", 0);
         file.qualify_embedded_finding(&mut in_function);
@@ -1022,6 +1038,17 @@ mod tests {
         let mut on_function = finding(f, "CREATE FUNCTION", 0);
         file.qualify_embedded_finding(&mut on_function);
         assert!(on_function.fix.is_some() && on_function.help.as_deref() == Some("h"));
+
+        let src = "SELECT 1;\nSET @s = 'ALTER TABLE t ADD COLUMN c int';\n";
+        let file = parse_file(src, Dialect::MySql);
+        let set = &file.statements[1];
+        let mut appended = finding_in(src, set, "ADD COLUMN", set.span.end);
+        file.qualify_embedded_finding(&mut appended);
+        assert!(appended.fix.is_none(), "an edit of the SET statement is dropped");
+        assert!(appended.help.as_deref().is_some_and(|h| h.starts_with("h; ") && h.contains("`PREPARE`")));
+        let mut before = finding_in(src, set, "ADD COLUMN", set.span.start);
+        file.qualify_embedded_finding(&mut before);
+        assert!(before.fix.is_some(), "a statement inserted before it stays");
     }
 
     /// libpg_query's own reading of a PL/pgSQL body: the compiled function printed as JSON, whose
