@@ -13,8 +13,9 @@
 //! `SET @var = ...` (or `:=`), and of a `PREPARE stmt FROM '...'`, whose text starts with a data-definition or data-changing keyword is
 //! parsed as a statement of its own and lowered into the `SET` statement's operations, recorded as
 //! an [`Embedded`] of kind [`EmbeddedKind::DynamicSql`], so every rule checks it. The literal is
-//! read only when it holds no escape (no doubled quote, no backslash): its text is then the
-//! file's own bytes and every span is exact. A literal chosen by `IF(...)` or `CASE` is
+//! read only when it holds no escape (no doubled quote, no backslash), so that its text is the
+//! file's own bytes and every span is exact, when it is not a piece of a `CONCAT(...)`, and only
+//! if the parser reads it whole (a string it rejects yields no operations). A literal chosen by `IF(...)` or `CASE` is
 //! [`guarded`](EmbeddedStatement::guarded), as the check that picks it is what makes the
 //! migration re-runnable.
 
@@ -38,11 +39,23 @@ pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
         return;
     }
     let mut conditional = false;
-    for t in &code {
+    // Per open parenthesis: whether it is the argument list of CONCAT / CONCAT_WS, whose strings
+    // are pieces of a statement, not statements.
+    let mut groups: Vec<bool> = Vec::new();
+    for (i, t) in code.iter().enumerate() {
         if t.is_word(text, "if") || t.is_word(text, "case") {
             conditional = true;
         }
-        if t.kind != TokenKind::String {
+        if t.is_punct(text, '(') {
+            let before = i.checked_sub(1).and_then(|j| code.get(j));
+            groups.push(before.is_some_and(|w| w.is_word(text, "concat") || w.is_word(text, "concat_ws")));
+            continue;
+        }
+        if t.is_punct(text, ')') {
+            groups.pop();
+            continue;
+        }
+        if t.kind != TokenKind::String || groups.last().copied().unwrap_or(false) {
             continue;
         }
         let Some(inner) = verbatim_inside(t.text(text)) else { continue };
@@ -74,6 +87,8 @@ fn lower_literal(text: &str, span: Span, guarded: bool, stmt: &mut Statement) {
         .collect();
     let cx = LowerCx::new(text, span, &toks, Dialect::MySql);
     let first = stmt.ops.len();
+    // Only a string the parser reads whole is taken for a statement: recovering from tokens would
+    // read statements into a fragment or a message ('update available').
     let error = match parse_mysql_bounded(sql) {
         Ok(parsed) => {
             for st in &parsed {
@@ -81,12 +96,7 @@ fn lower_literal(text: &str, span: Span, guarded: bool, stmt: &mut Statement) {
             }
             None
         }
-        Err(e) => {
-            let ops = mysql_lower::lower_unparsed(&cx);
-            let error = ops.is_empty().then_some(e);
-            stmt.ops.extend(ops);
-            error
-        }
+        Err(e) => Some(e),
     };
     let ops = first..stmt.ops.len();
     stmt.embedded.push(Embedded {
@@ -149,11 +159,16 @@ mod tests {
     }
 
     #[test]
-    fn a_literal_sqlparser_rejects_is_recovered_or_recorded() {
-        let src = "SET @s = 'DROP INDEX i ON t ALGORITHM=INPLACE LOCK=NONE';\nSET @u = 'ALTER TABLE';\n";
+    fn fragments_messages_and_rejected_strings_yield_no_operations() {
+        let src = "SET @s = CONCAT('ALTER TABLE orders ADD COLUMN ', @col, ' int');\n\
+                   SET @t = CONCAT('DROP TABLE t', @suffix);\n\
+                   SET @u = 'update available';\n\
+                   SET @v = 'ALTER TABLE';\n";
         let f = parse_file(src, Dialect::MySql);
-        assert!(f.statements[0].ops.iter().any(|o| matches!(o, Op::DropIndex { .. })), "{:?}", f.statements[0].ops);
-        let bad = &f.statements[1].embedded[0].statements[0];
+        for st in &f.statements {
+            assert!(st.ops.iter().all(|o| matches!(o, Op::Set { .. })), "{:?}", st.ops);
+        }
+        let bad = &f.statements[3].embedded[0].statements[0];
         assert!(bad.error.is_some() && bad.ops.is_empty());
     }
 }
