@@ -174,7 +174,7 @@ impl<'a> RuleContext<'a> {
     }
 
     /// Every parsed statement with its context.
-    fn all_statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
+    pub(crate) fn all_statements(&self) -> impl Iterator<Item = StatementRef<'a>> + 'a {
         let fcx = self.fcx;
         self.file
             .statements

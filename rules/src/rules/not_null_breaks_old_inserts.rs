@@ -2,14 +2,17 @@ use super::compat;
 use crate::declare_rule;
 use crate::rule::{Reporter, Rule, RuleContext, RuleMeta};
 use sluice_core::catalog::Column;
-use sluice_core::ir::{AlterAction, AlterActionKind};
+use sluice_core::ir::{AlterAction, AlterActionKind, Op, QualifiedName, TransactionOp};
+use sluice_core::Dialect;
 
 declare_rule! {
     /// ## What it does
     /// Flags changes to a column that exists on the base schema after which an `INSERT` that
     /// leaves the column out fails: `SET NOT NULL` (or a MySQL `MODIFY`/`CHANGE` to `NOT NULL`) on
     /// a column without a default, and `DROP DEFAULT` on a `NOT NULL` column. Columns the change
-    /// set adds, identity and generated columns are not flagged. In a migration marked
+    /// set adds, identity and generated columns are not flagged, nor is a change that a later
+    /// statement of the same PostgreSQL transaction undoes (a type change that drops the default,
+    /// alters the type and sets the default again). In a migration marked
     /// `-- sluice:phase contract` the finding is info.
     ///
     /// ## Why it is bad
@@ -47,6 +50,31 @@ fn fills_itself(c: &Column) -> bool {
 /// The same `ALTER TABLE` gives `column` a default.
 fn sets_default(actions: &[AlterAction], column: &str) -> bool {
     actions.iter().any(|a| matches!(&a.kind, AlterActionKind::SetDefault { column: c, .. } if c.eq_mysql(column)))
+}
+
+/// True when, before the PostgreSQL transaction of statement `index` commits, a later statement
+/// lets inserts leave `column` out again (gives it a default, drops NOT NULL, or drops it): other
+/// sessions never see the state in between, as when a type change drops the default, alters the
+/// type and sets the default again.
+fn restored_in_transaction(cx: &RuleContext<'_>, index: usize, table: &QualifiedName, column: &str) -> bool {
+    let insertable = |c: Option<&Column>| c.is_none_or(|c| !c.not_null || c.default.is_some() || fills_itself(c));
+    if cx.dialect() != Dialect::Postgres {
+        return false;
+    }
+    let mut later = cx.all_statements().skip_while(|s| s.index < index);
+    if !later.next().is_some_and(|s| s.index == index && s.ctx.in_transaction) {
+        return false;
+    }
+    for s in later {
+        if insertable(cx.fcx.catalog_before(s.index).column(table, column)) {
+            return true;
+        }
+        let ends = s.stmt.ops.iter().any(|o| matches!(o, Op::Transaction(TransactionOp::Commit | TransactionOp::Rollback)));
+        if !s.ctx.in_transaction || ends {
+            return false;
+        }
+    }
+    insertable(cx.fcx.catalog_after().column(table, column))
 }
 
 impl Rule for NotNullBreaksOldInserts {
@@ -118,7 +146,9 @@ impl Rule for NotNullBreaksOldInserts {
                     }
                     _ => continue,
                 };
-                if !compat::column_on_base(cx, o.index, table, &column.name) {
+                if !compat::column_on_base(cx, o.index, table, &column.name)
+                    || restored_in_transaction(cx, o.index, table, &column.name)
+                {
                     continue;
                 }
                 let d = out.report(o.stmt, a.span, message);
