@@ -144,8 +144,9 @@ declare_rule! {
     /// rules check them and this is only a note; when nothing could be recovered it is a warning,
     /// because no rule checked the statement. Statements read whole from their tokens are not
     /// reported: `PREPARE`, `EXECUTE` and `DEALLOCATE` (the statement a `SET @s = '...'` or a
-    /// `PREPARE ... FROM '...'` holds is checked where it is written), `OPTIMIZE TABLE` and
-    /// `SET @v := ...`.
+    /// `PREPARE ... FROM '...'` holds is checked where it is written), `OPTIMIZE TABLE`,
+    /// `SET @v := ...`, and an `ALTER TABLE` every clause of which was recognised (such as
+    /// `CONVERT TO CHARACTER SET` or `ROW_FORMAT=`).
     ///
     /// ## Why it is bad
     /// A statement nothing checked is a blind spot: if it is dangerous, nobody is told. And if

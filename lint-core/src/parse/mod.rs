@@ -474,7 +474,7 @@ fn parse_mysql(text: &str, toks: &[Token], base: Statement, cache: &mut Parses<'
             let ops = mysql_lower::lower_unparsed(&cx);
             let status = if ops.is_empty() {
                 StatementStatus::SyntaxError(error)
-            } else if mysql_lower::read_whole(&cx) {
+            } else if mysql_lower::read_whole(&cx, &ops) {
                 StatementStatus::Parsed
             } else {
                 StatementStatus::Recovered(error)

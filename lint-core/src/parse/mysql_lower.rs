@@ -323,14 +323,21 @@ pub(crate) fn lower_unparsed(cx: &LowerCx) -> Vec<Op> {
 
 /// True for the statements [`lower_unparsed`] reads whole from their tokens, which are therefore
 /// not reported as only partly parsed: `PREPARE` / `EXECUTE` / `DEALLOCATE` (dynamic SQL, whose
-/// text `mysql_dynamic` reads where it is written), `OPTIMIZE TABLE`, and an assignment of user
-/// variables (`SET @v := expr`, kept as text).
-pub(crate) fn read_whole(cx: &LowerCx) -> bool {
+/// text `mysql_dynamic` reads where it is written), `OPTIMIZE TABLE`, an assignment of user
+/// variables (`SET @v := expr`, kept as text), and an `ALTER TABLE` whose every clause `ops`
+/// holds as a recognised action.
+pub(crate) fn read_whole(cx: &LowerCx, ops: &[Op]) -> bool {
     let mut code = cx.code_tokens();
     let (Some(first), second, third) = (code.next(), code.next(), code.next()) else { return false };
     let word = |w: &str| first.is_word(cx.text, w);
     if word("prepare") || word("execute") || word("deallocate") || word("optimize") {
         return true;
+    }
+    // A plain `ALTER TABLE` every clause of which was recognised (`CONVERT TO CHARACTER SET`,
+    // table options such as `ROW_FORMAT=`, `DROP KEY`, ...).
+    if word("alter") && second.is_some_and(|t| t.is_word(cx.text, "table")) {
+        return matches!(ops, [Op::AlterTable { actions, .. }]
+            if !actions.is_empty() && actions.iter().all(|a| !matches!(a.kind, AlterActionKind::Other { .. })));
     }
     word("set") && second.is_some_and(|t| t.is_punct(cx.text, '@')) && third.is_some_and(|t| !t.is_punct(cx.text, '@'))
 }
@@ -2478,6 +2485,20 @@ COMMIT;
         assert_eq!(s(src, a[0].span), "ALGORITHM=INPLACE");
         assert_eq!(a[1].kind, AlterActionKind::Lock(LockClause::None));
         assert_eq!(s(src, a[1].span), "LOCK=NONE");
+    }
+
+    #[test]
+    fn an_alter_table_recovered_clause_by_clause_counts_as_parsed_only_when_every_clause_is_known() {
+        let src = "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n\
+                   ALTER TABLE t ROW_FORMAT=DYNAMIC;\n\
+                   ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4, FROBNICATE 3;\n\
+                   ALTER IGNORE TABLE t CONVERT TO CHARACTER SET utf8mb4;";
+        let f = parse_file(src, Dialect::MySql);
+        assert_eq!(f.statements.len(), 4);
+        assert!(matches!(f.statements[0].status, StatementStatus::Parsed), "{:?}", f.statements[0]);
+        assert!(matches!(f.statements[1].status, StatementStatus::Parsed), "{:?}", f.statements[1]);
+        assert!(matches!(f.statements[2].status, StatementStatus::Recovered(_)), "{:?}", f.statements[2]);
+        assert!(matches!(f.statements[3].status, StatementStatus::Recovered(_)), "{:?}", f.statements[3]);
     }
 
     #[test]
