@@ -243,7 +243,14 @@ impl FileContext {
         }
         let (old, new) = (&previous_file.statements, &file.statements);
         let sections = section_keys(history.layout);
-        let same = |a: &Statement, b: &Statement| extent(a).slice(&previous_file.text) == extent(b).slice(&file.text);
+        // Same text, and lowered the same way: what a statement lowers to can depend on others
+        // (a MySQL `SET @s = '...'` holds statements only when a `PREPARE` runs `@s`).
+        let same = |a: &Statement, b: &Statement| {
+            extent(a).slice(&previous_file.text) == extent(b).slice(&file.text)
+                && a.ops.len() == b.ops.len()
+                && a.embedded.len() == b.embedded.len()
+                && std::mem::discriminant(&a.status) == std::mem::discriminant(&b.status)
+        };
         // Statements before the edit: same text at the same place, in the same section.
         let mut k = old.iter().zip(new).take_while(|(a, b)| a.span == b.span && same(a, b)).count();
         if let Some(last) = k.checked_sub(1).and_then(|i| new.get(i)) {

@@ -312,6 +312,9 @@ fn parse_file_on_stack(text: &str, dialect: Dialect, cache: &mut Parses<'_>) -> 
             }
         }
     }
+    if dialect == Dialect::MySql {
+        mysql_dynamic::keep_prepared(text, &tokens, &mut statements);
+    }
     ParsedFile { dialect, text: text.to_string(), tokens, statements }
 }
 

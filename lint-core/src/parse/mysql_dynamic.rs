@@ -19,8 +19,11 @@
 //! [`guarded`](EmbeddedStatement::guarded), as the check that picks it is what makes the
 //! migration re-runnable.
 
-use super::{mysql_lower, parse_mysql_bounded, Embedded, EmbeddedKind, EmbeddedStatement, LowerCx, Statement};
-use crate::lexer::{tokenize, Token, TokenKind};
+use super::{
+    mysql_lower, parse_mysql_bounded, Embedded, EmbeddedKind, EmbeddedStatement, LowerCx, Statement, StatementStatus,
+};
+use crate::ir::Op;
+use crate::lexer::{ident_value, tokenize, Token, TokenKind};
 use crate::span::Span;
 use crate::Dialect;
 
@@ -28,34 +31,106 @@ use crate::Dialect;
 const STATEMENT_WORDS: &[&str] =
     &["alter", "create", "drop", "rename", "truncate", "update", "delete", "insert", "replace", "optimize"];
 
-/// Lowers the statements held by string literals of `stmt`, a `SET @var = ...` whose tokens are
-/// `toks` (file coordinates), into `stmt.ops` and `stmt.embedded`.
+/// Functions that pass a string argument through whole, choosing it by a condition.
+const CHOOSING: &[&str] = &["if", "ifnull", "nullif", "coalesce", "elt"];
+
+/// What an open parenthesis is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// Plain grouping or a subquery: a string inside is still the whole value.
+    Bare,
+    /// The arguments of IF / IFNULL / COALESCE / ...: a string inside is chosen by a condition.
+    Choosing,
+    /// Any other function (CONCAT, REPLACE, ...): a string inside is a piece of the value.
+    Other,
+}
+
+/// Where the statement a `PREPARE` (or MariaDB `EXECUTE IMMEDIATE`) runs comes from.
+pub(super) enum Source {
+    /// `FROM @v`: the string last assigned to user variable `v` (folded).
+    Variable(String),
+    /// `FROM '...'`: a literal of the statement itself.
+    Inline,
+}
+
+/// The source of the statement `PREPARE name FROM ...` or `EXECUTE IMMEDIATE ...` runs, for a
+/// statement whose tokens are `toks`.
+pub(super) fn prepared_source(text: &str, toks: &[Token]) -> Option<Source> {
+    let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
+    let rest = match code.as_slice() {
+        [p, _, from, rest @ ..] if p.is_word(text, "prepare") && from.is_word(text, "from") => rest,
+        [e, i, rest @ ..] if e.is_word(text, "execute") && i.is_word(text, "immediate") => rest,
+        _ => return None,
+    };
+    match rest {
+        [at, v, ..] if at.is_punct(text, '@') => Some(Source::Variable(variable_name(text, v))),
+        [lit, ..] if lit.kind == TokenKind::String => Some(Source::Inline),
+        _ => None,
+    }
+}
+
+fn variable_name(text: &str, t: &Token) -> String {
+    ident_value(t, text, Dialect::MySql).to_ascii_lowercase()
+}
+
+/// Lowers the statements held by string literals of `stmt` (a `SET @var = ...`, a `PREPARE ...
+/// FROM '...'` or an `EXECUTE IMMEDIATE '...'`, whose tokens are `toks` in file coordinates) into
+/// `stmt.ops` and `stmt.embedded`. Those of a `SET` are kept only if a `PREPARE` runs the
+/// variable (see [`keep_prepared`]).
 pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
     let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
     let user_variable = matches!(code.as_slice(), [set, at, ..] if set.is_word(text, "set") && at.is_punct(text, '@'))
         && !code.get(2).is_some_and(|t| t.is_punct(text, '@'));
-    let prepare = code.first().is_some_and(|t| t.is_word(text, "prepare"));
-    if !user_variable && !prepare {
+    if !user_variable && prepared_source(text, toks).is_none() {
         return;
     }
-    let mut conditional = false;
-    // Per open parenthesis: whether it is the argument list of CONCAT / CONCAT_WS, whose strings
-    // are pieces of a statement, not statements.
-    let mut groups: Vec<bool> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut case_depth = 0usize;
+    let mut variable: Option<String> = None;
     for (i, t) in code.iter().enumerate() {
-        if t.is_word(text, "if") || t.is_word(text, "case") {
-            conditional = true;
+        let prev = i.checked_sub(1).and_then(|j| code.get(j));
+        let next = code.get(i + 1);
+        let top = groups.is_empty() && case_depth == 0;
+        // `SET @a = ..., @b = ...`: the variable each top-level assignment names.
+        if user_variable
+            && top
+            && t.is_punct(text, '@')
+            && prev.is_some_and(|p| p.is_word(text, "set") || p.is_punct(text, ','))
+        {
+            variable = next.filter(|n| !n.is_punct(text, '@')).map(|n| variable_name(text, n));
+            continue;
+        }
+        if t.is_word(text, "case") {
+            case_depth += 1;
+        } else if t.is_word(text, "end") {
+            case_depth = case_depth.saturating_sub(1);
         }
         if t.is_punct(text, '(') {
-            let before = i.checked_sub(1).and_then(|j| code.get(j));
-            groups.push(before.is_some_and(|w| w.is_word(text, "concat") || w.is_word(text, "concat_ws")));
+            groups.push(match prev {
+                Some(w) if w.kind == TokenKind::Word => {
+                    if CHOOSING.iter().any(|f| w.is_word(text, f)) {
+                        Group::Choosing
+                    } else if ["select", "from", "where", "and", "or", "not", "in", "exists"]
+                        .iter()
+                        .any(|k| w.is_word(text, k))
+                    {
+                        Group::Bare
+                    } else {
+                        Group::Other
+                    }
+                }
+                _ => Group::Bare,
+            });
             continue;
         }
         if t.is_punct(text, ')') {
             groups.pop();
             continue;
         }
-        if t.kind != TokenKind::String || groups.last().copied().unwrap_or(false) {
+        // A string that is a piece of the value (a CONCAT argument, next to another string) is
+        // not a statement.
+        let adjacent = |n: Option<&&Token>| n.is_some_and(|n| n.kind == TokenKind::String);
+        if t.kind != TokenKind::String || groups.contains(&Group::Other) || adjacent(prev) || adjacent(next) {
             continue;
         }
         let Some(inner) = verbatim_inside(t.text(text)) else { continue };
@@ -67,7 +142,8 @@ pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
         }
         let start = t.span.start + 1 + lead;
         let span = Span::new(start, start + body.len());
-        lower_literal(text, span, conditional, stmt);
+        let guarded = groups.contains(&Group::Choosing) || case_depth > 0;
+        lower_literal(text, span, guarded, if user_variable { variable.clone() } else { None }, stmt);
     }
 }
 
@@ -78,7 +154,7 @@ fn verbatim_inside(raw: &str) -> Option<&str> {
     (!inner.contains(q) && !inner.contains('\\')).then_some(inner)
 }
 
-fn lower_literal(text: &str, span: Span, guarded: bool, stmt: &mut Statement) {
+fn lower_literal(text: &str, span: Span, guarded: bool, variable: Option<String>, stmt: &mut Statement) {
     let sql = span.slice(text);
     let toks: Vec<Token> = tokenize(sql, Dialect::MySql)
         .into_iter()
@@ -102,17 +178,83 @@ fn lower_literal(text: &str, span: Span, guarded: bool, stmt: &mut Statement) {
     stmt.embedded.push(Embedded {
         span,
         kind: EmbeddedKind::DynamicSql,
-        function: None,
+        function: variable,
         ops: ops.clone(),
         statements: vec![EmbeddedStatement { span, ops, error, guarded }],
         error: None,
     });
 }
 
+/// After a file is parsed: the strings a `SET @v` holds stay statements only if a later
+/// `PREPARE ... FROM @v` (or `EXECUTE IMMEDIATE @v`) runs them (a string kept for anything else,
+/// a message or a down script stored in a table, is not checked); and a `PREPARE` whose
+/// statement was read (every string its variable was last given, or its own, parsed) is no
+/// longer reported as only partly parsed.
+pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Statement]) {
+    let mut used: Vec<Vec<String>> = vec![Vec::new(); statements.len()];
+    for i in 0..statements.len() {
+        let Some(toks) = tokens.get(statements[i].tokens.clone()) else { continue };
+        let read = match prepared_source(text, toks) {
+            None => continue,
+            Some(Source::Inline) => {
+                let own: Vec<&Embedded> =
+                    statements[i].embedded.iter().filter(|e| e.kind == EmbeddedKind::DynamicSql).collect();
+                !own.is_empty() && own.iter().all(|e| e.statements.iter().all(|s| s.error.is_none()))
+            }
+            Some(Source::Variable(v)) => {
+                let holds = |s: &Statement| {
+                    s.embedded
+                        .iter()
+                        .any(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v.as_str()))
+                };
+                match (0..i).rev().find(|&j| holds(&statements[j])) {
+                    Some(j) => {
+                        used[j].push(v.clone());
+                        statements[j]
+                            .embedded
+                            .iter()
+                            .filter(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v.as_str()))
+                            .all(|e| e.statements.iter().all(|s| s.error.is_none()))
+                    }
+                    None => false,
+                }
+            }
+        };
+        if read && matches!(statements[i].status, StatementStatus::Recovered(_)) {
+            statements[i].status = StatementStatus::Parsed;
+        }
+    }
+    for (stmt, used) in statements.iter_mut().zip(&used) {
+        let unused =
+            |e: &Embedded| e.kind == EmbeddedKind::DynamicSql && e.function.as_ref().is_some_and(|v| !used.contains(v));
+        if !stmt.embedded.iter().any(unused) {
+            continue;
+        }
+        // Dynamic statements are appended after the statement's own operations, in order.
+        let Some(base) = stmt.embedded.iter().map(|e| e.ops.start).min() else { continue };
+        let mut ops: Vec<Op> = stmt.ops.drain(base..).collect();
+        let embedded = std::mem::take(&mut stmt.embedded);
+        for mut e in embedded {
+            let n = e.ops.len();
+            let mine: Vec<Op> = ops.drain(..n.min(ops.len())).collect();
+            if unused(&e) {
+                continue;
+            }
+            let at = stmt.ops.len();
+            stmt.ops.extend(mine);
+            e.ops = at..stmt.ops.len();
+            for s in &mut e.statements {
+                s.ops = e.ops.clone();
+            }
+            stmt.embedded.push(e);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ir::{AlterActionKind, Op};
-    use crate::parse::{parse_file, EmbeddedKind};
+    use crate::parse::{parse_file, EmbeddedKind, StatementStatus};
     use crate::Dialect;
 
     #[test]
@@ -120,7 +262,7 @@ mod tests {
         let src = "set @exist := (select count(*) from information_schema.columns where table_name = 'Events');\n\
                    set @s := if(@exist > 0, \"SELECT 'already there'\", 'ALTER TABLE Events ADD COLUMN Notes text');\n\
                    PREPARE stmt FROM @s;\nEXECUTE stmt;\n\
-                   SET @t = 'DROP TABLE old_events';\n";
+                   SET @t = 'DROP TABLE old_events';\nPREPARE stmt FROM @t;\n";
         let f = parse_file(src, Dialect::MySql);
         assert!(f.statements[0].embedded.is_empty(), "a SELECT literal is not a statement to check");
         let set = &f.statements[1];
@@ -136,12 +278,54 @@ mod tests {
         assert_eq!(e.span.slice(src), "ALTER TABLE Events ADD COLUMN Notes text");
         assert!(e.statements[0].guarded, "chosen by IF(...)");
         let inline = parse_file("PREPARE p FROM 'DROP TABLE old_events';", Dialect::MySql);
-        assert!(matches!(inline.statements[0].status, crate::parse::StatementStatus::Parsed));
+        assert!(matches!(inline.statements[0].status, StatementStatus::Parsed));
         assert!(inline.statements[0].ops.iter().any(|o| matches!(o, Op::Drop { .. })), "{:?}", inline.statements[0]);
         let plain = &f.statements[4];
         assert!(plain.ops.iter().any(|o| matches!(o, Op::Drop { .. })), "{:?}", plain.ops);
         assert!(!plain.embedded[0].statements[0].guarded);
         assert!(!plain.is_guarded_op(plain.ops.last().expect("op")));
+        // The PREPAREs ran strings that were read: not partly parsed.
+        assert!(matches!(f.statements[2].status, StatementStatus::Parsed));
+        assert!(matches!(f.statements[5].status, StatementStatus::Parsed));
+    }
+
+    #[test]
+    fn only_strings_a_prepare_runs_are_statements() {
+        let src = "SET @down = 'DROP TABLE orders';\nINSERT INTO schema_migrations (down_sql) VALUES (@down);\n\
+                   SET @n = IF(@x, 1, 2), @s = 'CREATE TABLE audit (id int)', @m = 'truncate logs';\n\
+                   PREPARE p FROM @s;\nPREPARE q FROM @unknown;\n\
+                   SET @e = 'ALTER TABLE t ADD COLUMN c varchar(3) DEFAULT ''x''';\nPREPARE r FROM @e;\n\
+                   EXECUTE IMMEDIATE 'DROP TABLE legacy';\n";
+        let f = parse_file(src, Dialect::MySql);
+        assert!(f.statements[0].embedded.is_empty() && f.statements[0].ops.len() == 1, "{:?}", f.statements[0]);
+        let set = &f.statements[2];
+        assert_eq!(set.embedded.len(), 1, "{:?}", set.embedded);
+        assert_eq!(set.embedded[0].function.as_deref(), Some("s"));
+        assert!(!set.embedded[0].statements[0].guarded, "the IF belongs to another assignment");
+        assert!(matches!(set.ops.last(), Some(Op::CreateTable { .. })), "{:?}", set.ops);
+        assert!(matches!(f.statements[3].status, StatementStatus::Parsed));
+        // Nothing read: a variable never assigned a statement, an escaped string.
+        assert!(matches!(f.statements[4].status, StatementStatus::Recovered(_)));
+        assert!(matches!(f.statements[6].status, StatementStatus::Recovered(_)));
+        let immediate = &f.statements[7];
+        assert!(matches!(immediate.status, StatementStatus::Parsed), "{immediate:?}");
+        assert!(immediate.ops.iter().any(|o| matches!(o, Op::Drop { .. })));
+    }
+
+    #[test]
+    fn pieces_inside_any_function_are_not_statements() {
+        let src = "SET @s = CONCAT(IF(@big, 'DROP TABLE a', 'DROP TABLE b'), '_old');\nPREPARE p FROM @s;\n\
+                   SET @t = 'DROP TABLE a' '_old';\nPREPARE q FROM @t;\n\
+                   SET @u = REPLACE('ALTER TABLE __T__ DROP COLUMN legacy', '__T__', @tbl);\nPREPARE r FROM @u;\n\
+                   SET @v = (SELECT IF(COUNT(*) = 0, 'DROP TABLE c', 'SELECT 1') FROM information_schema.tables);\n\
+                   PREPARE w FROM @v;\n";
+        let f = parse_file(src, Dialect::MySql);
+        for i in [0, 2, 4] {
+            assert!(f.statements[i].embedded.is_empty(), "{i}: {:?}", f.statements[i].embedded);
+        }
+        let sub = &f.statements[6];
+        assert_eq!(sub.embedded.len(), 1, "a subquery's IF still chooses the whole string");
+        assert!(sub.embedded[0].statements[0].guarded);
     }
 
     #[test]
@@ -163,9 +347,9 @@ mod tests {
         let src = "SET @s = CONCAT('ALTER TABLE orders ADD COLUMN ', @col, ' int');\n\
                    SET @t = CONCAT('DROP TABLE t', @suffix);\n\
                    SET @u = 'update available';\n\
-                   SET @v = 'ALTER TABLE';\n";
+                   SET @v = 'ALTER TABLE';\nPREPARE p FROM @v;\n";
         let f = parse_file(src, Dialect::MySql);
-        for st in &f.statements {
+        for st in f.statements.iter().filter(|s| s.text(src).starts_with("SET")) {
             assert!(st.ops.iter().all(|o| matches!(o, Op::Set { .. })), "{:?}", st.ops);
         }
         let bad = &f.statements[3].embedded[0].statements[0];

@@ -10,8 +10,9 @@
  *   u8 flags | u32 line number | u32 length | the query text
  *
  * (integers little-endian). Flag bit 0 marks an EXECUTE; bit 1 a guarded statement, one that runs
- * only under a condition (in a branch of IF or CASE) or whose errors are caught (in a block with
- * an EXCEPTION clause), as the existence checks of re-runnable bodies are written. The line number
+ * only under a condition (in a branch of IF or CASE) or whose "already exists" / "does not exist"
+ * errors are caught (in a block with an EXCEPTION handler for them that does not raise again), as
+ * the existence checks of re-runnable bodies are written. The line number
  * counts from the start of the body, as PL/pgSQL's does.
  */
 #define pg_query_parse_plpgsql sluice_unused_pg_query_parse_plpgsql
@@ -95,6 +96,39 @@ sluice_record(SluiceOut *out, bool dynamic, bool guarded, int lineno, PLpgSQL_ex
 
 static void sluice_stmts(List *stmts, SluiceOut *out, int depth, bool guarded);
 
+/*
+ * Whether a block's EXCEPTION clause lets a re-run go on: one of its handlers catches what a
+ * second CREATE or DROP raises (OTHERS, a condition of class 42 such as duplicate_table or
+ * undefined_object, or unique_violation) and does more than raise an error again.
+ */
+static bool
+sluice_handler_swallows(PLpgSQL_exception_block *exceptions)
+{
+	ListCell   *lc;
+
+	foreach(lc, exceptions->exc_list)
+	{
+		PLpgSQL_exception *e = (PLpgSQL_exception *) lfirst(lc);
+		PLpgSQL_condition *c;
+		bool		catches = false;
+		PLpgSQL_stmt *only;
+
+		for (c = e->conditions; c != NULL; c = c->next)
+			if (c->sqlerrstate == PLPGSQL_OTHERS ||
+				ERRCODE_TO_CATEGORY(c->sqlerrstate) == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+				c->sqlerrstate == ERRCODE_UNIQUE_VIOLATION)
+				catches = true;
+		if (!catches)
+			continue;
+		only = list_length(e->action) == 1 ? (PLpgSQL_stmt *) linitial(e->action) : NULL;
+		if (only != NULL && only->cmd_type == PLPGSQL_STMT_RAISE &&
+			((PLpgSQL_stmt_raise *) only)->elog_level >= ERROR)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static void
 sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth, bool guarded)
 {
@@ -108,7 +142,8 @@ sluice_stmt(PLpgSQL_stmt *node, SluiceOut *out, int depth, bool guarded)
 			{
 				PLpgSQL_stmt_block *b = (PLpgSQL_stmt_block *) node;
 
-				sluice_stmts(b->body, out, depth + 1, guarded || b->exceptions != NULL);
+				sluice_stmts(b->body, out, depth + 1,
+							 guarded || (b->exceptions != NULL && sluice_handler_swallows(b->exceptions)));
 				if (b->exceptions != NULL)
 					foreach(lc, b->exceptions->exc_list)
 						sluice_stmts(((PLpgSQL_exception *) lfirst(lc))->action, out, depth + 1, guarded);

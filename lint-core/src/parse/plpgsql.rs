@@ -840,11 +840,26 @@ mod tests {
         assert!(
             stmt.is_guarded_op(&stmt.ops[1]) && !stmt.is_guarded_op(&stmt.ops[5]) && !stmt.is_guarded_op(&stmt.ops[0])
         );
-        let src = "DO $$ BEGIN\n  DROP TABLE a;\n  BEGIN\n    DROP TABLE b;\n  EXCEPTION WHEN undefined_table THEN\n    DROP TABLE c;\n  END;\n  IF true THEN EXECUTE 'DROP TABLE d'; END IF;\nEND $$";
+        let src = "DO $$ BEGIN\n  DROP TABLE a;\n  BEGIN\n    DROP TABLE b;\n  EXCEPTION WHEN undefined_table THEN\n    DROP TABLE c;\n  END;\n  IF true THEN EXECUTE 'DROP TABLE d'; END IF;\n\
+                   BEGIN DROP TABLE e; EXCEPTION WHEN others THEN RAISE; END;\n\
+                   BEGIN DROP TABLE f; EXCEPTION WHEN division_by_zero THEN NULL; END;\n\
+                   BEGIN DROP TABLE g; EXCEPTION WHEN others THEN RAISE NOTICE 'gone'; END;\nEND $$";
         let stmt = one(src);
         let guarded: Vec<bool> = stmt.embedded[0].statements.iter().map(|s| s.guarded).collect();
-        assert_eq!(super::tests::texts(src, &stmt), ["DROP TABLE a", "DROP TABLE b", "DROP TABLE c", "DROP TABLE d"]);
-        assert_eq!(guarded, [false, true, false, true]);
+        assert_eq!(
+            super::tests::texts(src, &stmt),
+            [
+                "DROP TABLE a",
+                "DROP TABLE b",
+                "DROP TABLE c",
+                "DROP TABLE d",
+                "DROP TABLE e",
+                "DROP TABLE f",
+                "DROP TABLE g"
+            ]
+        );
+        // A handler that raises again, or catches something else, guards nothing.
+        assert_eq!(guarded, [false, true, false, true, false, false, true]);
     }
 
     #[test]
@@ -1039,7 +1054,7 @@ mod tests {
         file.qualify_embedded_finding(&mut on_function);
         assert!(on_function.fix.is_some() && on_function.help.as_deref() == Some("h"));
 
-        let src = "SELECT 1;\nSET @s = 'ALTER TABLE t ADD COLUMN c int';\n";
+        let src = "SELECT 1;\nSET @s = 'ALTER TABLE t ADD COLUMN c int';\nPREPARE p FROM @s;\n";
         let file = parse_file(src, Dialect::MySql);
         let set = &file.statements[1];
         let mut appended = finding_in(src, set, "ADD COLUMN", set.span.end);
