@@ -246,10 +246,16 @@ impl FileContext {
         // Same text, and lowered the same way: what a statement lowers to can depend on others
         // (a MySQL `SET @s = '...'` holds statements only when a `PREPARE` runs `@s`).
         let same = |a: &Statement, b: &Statement| {
+            let bodies = |s: &Statement| {
+                s.embedded
+                    .iter()
+                    .map(|e| (e.span.start.wrapping_sub(s.span.start), e.span.len(), e.ops.len(), e.function.clone()))
+                    .collect::<Vec<_>>()
+            };
             extent(a).slice(&previous_file.text) == extent(b).slice(&file.text)
                 && a.ops.len() == b.ops.len()
-                && a.embedded.len() == b.embedded.len()
                 && std::mem::discriminant(&a.status) == std::mem::discriminant(&b.status)
+                && bodies(a) == bodies(b)
         };
         // Statements before the edit: same text at the same place, in the same section.
         let mut k = old.iter().zip(new).take_while(|(a, b)| a.span == b.span && same(a, b)).count();
@@ -967,6 +973,20 @@ mod tests {
         }
         assert!(seen.contains(&true) && seen.contains(&false));
         assert!(!fcx.created_before(&q(None, "t"), 1) && fcx.created_before(&q(None, "T"), 2));
+    }
+
+    #[test]
+    fn a_mysql_set_whose_prepare_changes_is_analysed_again() {
+        let settings = Settings { dialect: Dialect::MySql, ..Settings::default() };
+        let history = History { pending: true, ..History::default() };
+        let text = "SET @a = 'CREATE TABLE a (id int)', @b = 'CREATE TABLE b (id int)';\nPREPARE p FROM @a;\n\
+                    ALTER TABLE b ADD COLUMN x int;\n";
+        let edited = text.replace("FROM @a", "FROM @b");
+        let (file, new_file) = (parse_file(text, Dialect::MySql), parse_file(&edited, Dialect::MySql));
+        let fcx = FileContext::analyze_in(&file, &settings, &history);
+        let again = FileContext::reanalyze(&new_file, &settings, &history, &fcx, &file);
+        assert_same(&again, &FileContext::analyze_in(&new_file, &settings, &history), &edited);
+        assert_eq!(again.unchanged_from(&file, 0), None, "the SET now holds another statement");
     }
 
     #[test]

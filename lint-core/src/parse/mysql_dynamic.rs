@@ -21,6 +21,7 @@
 
 use super::{
     mysql_lower, parse_mysql_bounded, Embedded, EmbeddedKind, EmbeddedStatement, LowerCx, Statement, StatementStatus,
+    SyntaxError,
 };
 use crate::ir::Op;
 use crate::lexer::{ident_value, tokenize, Token, TokenKind};
@@ -69,8 +70,43 @@ pub(super) fn prepared_source(text: &str, toks: &[Token]) -> Option<Source> {
     }
 }
 
+/// The name of user variable `@name`, `@'name'` or `` @`name` `` (folded: user variables are
+/// case-insensitive).
 fn variable_name(text: &str, t: &Token) -> String {
-    ident_value(t, text, Dialect::MySql).to_ascii_lowercase()
+    let name = match t.kind {
+        TokenKind::String => {
+            let raw = t.text(text);
+            raw.get(1..raw.len().saturating_sub(1)).unwrap_or("").to_string()
+        }
+        _ => ident_value(t, text, Dialect::MySql),
+    };
+    name.to_ascii_lowercase()
+}
+
+/// The user variables a `SET` statement (tokens `toks`) assigns at its top level, in order.
+fn assigned_variables(text: &str, toks: &[Token]) -> Vec<String> {
+    let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
+    if !code.first().is_some_and(|t| t.is_word(text, "set")) {
+        return Vec::new();
+    }
+    let mut depth = 0i32;
+    let mut out = Vec::new();
+    for (i, t) in code.iter().enumerate() {
+        if t.is_punct(text, '(') {
+            depth += 1;
+        } else if t.is_punct(text, ')') {
+            depth -= 1;
+        } else if depth == 0 && t.is_punct(text, '@') {
+            let after_start = i
+                .checked_sub(1)
+                .and_then(|j| code.get(j))
+                .is_some_and(|p| p.is_word(text, "set") || p.is_punct(text, ','));
+            if let Some(n) = code.get(i + 1).filter(|n| after_start && !n.is_punct(text, '@')) {
+                out.push(variable_name(text, n));
+            }
+        }
+    }
+    out
 }
 
 /// Lowers the statements held by string literals of `stmt` (a `SET @var = ...`, a `PREPARE ...
@@ -133,6 +169,10 @@ pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
         if t.kind != TokenKind::String || groups.contains(&Group::Other) || adjacent(prev) || adjacent(next) {
             continue;
         }
+        // In a SET, only the value of a user variable (not of `@@session.x`, not the name `@'v'`).
+        if user_variable && (variable.is_none() || prev.is_some_and(|p| p.is_punct(text, '@'))) {
+            continue;
+        }
         let Some(inner) = verbatim_inside(t.text(text)) else { continue };
         let lead = inner.len() - inner.trim_start().len();
         let body = inner.trim();
@@ -185,6 +225,39 @@ fn lower_literal(text: &str, span: Span, guarded: bool, variable: Option<String>
     });
 }
 
+/// Whether the statement user variable `v` holds after `set` (tokens `toks`) was read: it is
+/// given strings only (not its own old value), and each of them that reads as a statement was
+/// parsed here (one with escapes or built by CONCAT was not; a `SELECT` needs no reading).
+fn read_whole(text: &str, toks: &[Token], set: &Statement, v: &str) -> bool {
+    let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
+    let mentions = code.windows(2).filter(|w| w[0].is_punct(text, '@') && variable_name(text, w[1]) == v).count();
+    let mut strings = 0;
+    for (i, t) in code.iter().enumerate() {
+        let is_name = i.checked_sub(1).and_then(|j| code.get(j)).is_some_and(|p| p.is_punct(text, '@'));
+        if t.kind != TokenKind::String || is_name {
+            continue;
+        }
+        strings += 1;
+        let raw = t.text(text);
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("").trim_start();
+        let first: String =
+            inner.chars().take_while(char::is_ascii_alphabetic).collect::<String>().to_ascii_lowercase();
+        if !STATEMENT_WORDS.contains(&first.as_str()) {
+            continue;
+        }
+        let lowered = set.embedded.iter().any(|e| {
+            e.kind == EmbeddedKind::DynamicSql
+                && t.span.start <= e.span.start
+                && e.span.end <= t.span.end
+                && e.statements.iter().all(|s| s.error.is_none())
+        });
+        if !lowered {
+            return false;
+        }
+    }
+    mentions == 1 && strings > 0
+}
+
 /// After a file is parsed: the strings a `SET @v` holds stay statements only if a later
 /// `PREPARE ... FROM @v` (or `EXECUTE IMMEDIATE @v`) runs them (a string kept for anything else,
 /// a message or a down script stored in a table, is not checked); and a `PREPARE` whose
@@ -192,6 +265,9 @@ fn lower_literal(text: &str, span: Span, guarded: bool, variable: Option<String>
 /// longer reported as only partly parsed.
 pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Statement]) {
     let mut used: Vec<Vec<String>> = vec![Vec::new(); statements.len()];
+    let dynamic = |s: &Statement, v: &str| {
+        s.embedded.iter().filter(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v)).count()
+    };
     for i in 0..statements.len() {
         let Some(toks) = tokens.get(statements[i].tokens.clone()) else { continue };
         let read = match prepared_source(text, toks) {
@@ -202,26 +278,34 @@ pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Stat
                 !own.is_empty() && own.iter().all(|e| e.statements.iter().all(|s| s.error.is_none()))
             }
             Some(Source::Variable(v)) => {
-                let holds = |s: &Statement| {
-                    s.embedded
-                        .iter()
-                        .any(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v.as_str()))
-                };
-                match (0..i).rev().find(|&j| holds(&statements[j])) {
+                // The last assignment of `v` before it, whatever it assigned.
+                let last = (0..i).rev().find(|&j| {
+                    tokens.get(statements[j].tokens.clone()).is_some_and(|t| assigned_variables(text, t).contains(&v))
+                });
+                match last {
                     Some(j) => {
-                        used[j].push(v.clone());
-                        statements[j]
-                            .embedded
-                            .iter()
-                            .filter(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v.as_str()))
-                            .all(|e| e.statements.iter().all(|s| s.error.is_none()))
+                        if dynamic(&statements[j], &v) > 0 {
+                            used[j].push(v.clone());
+                        }
+                        tokens
+                            .get(statements[j].tokens.clone())
+                            .is_some_and(|t| read_whole(text, t, &statements[j], &v))
                     }
                     None => false,
                 }
             }
         };
-        if read && matches!(statements[i].status, StatementStatus::Recovered(_)) {
-            statements[i].status = StatementStatus::Parsed;
+        let stmt = &mut statements[i];
+        if read {
+            if matches!(stmt.status, StatementStatus::Recovered(_)) {
+                stmt.status = StatementStatus::Parsed;
+            }
+        } else if stmt.is_parsed() {
+            // The statement it runs is built at run time, or its string could not be read.
+            stmt.status = StatementStatus::Recovered(SyntaxError {
+                message: "the statement it runs is not a plain string Sluice can read".into(),
+                span: stmt.span,
+            });
         }
     }
     for (stmt, used) in statements.iter_mut().zip(&used) {
@@ -310,6 +394,32 @@ mod tests {
         let immediate = &f.statements[7];
         assert!(matches!(immediate.status, StatementStatus::Parsed), "{immediate:?}");
         assert!(immediate.ops.iter().any(|o| matches!(o, Op::Drop { .. })));
+    }
+
+    #[test]
+    fn a_prepare_runs_what_its_variable_was_last_given() {
+        let src =
+            "SET @s = 'DROP TABLE a';\nPREPARE p FROM @s;\nSET @s = CONCAT('DROP TABLE ', @t);\nPREPARE q FROM @s;\n\
+                   SET @u = 'DROP TABLE u';\nSET @u = 'SELECT 1';\nPREPARE r FROM @u;\n\
+                   SET @b = 1, @@session.x = 'DROP TABLE y';\n\
+                   SET @'Q' = 'DROP TABLE b';\nPREPARE w FROM @q;\n\
+                   SET @e = CONCAT('DROP TABLE ', @t);\nEXECUTE IMMEDIATE @e;\n";
+        let f = parse_file(src, Dialect::MySql);
+        let drops: Vec<usize> = (0..f.statements.len())
+            .filter(|&i| f.statements[i].ops.iter().any(|o| matches!(o, Op::Drop { .. })))
+            .collect();
+        assert_eq!(drops, [0, 8], "{:?}", f.statements);
+        assert!(matches!(f.statements[1].status, StatementStatus::Parsed));
+        // A SELECT needs no reading; a CONCAT cannot be read.
+        assert!(matches!(f.statements[6].status, StatementStatus::Parsed));
+        for i in [3, 11] {
+            assert!(
+                matches!(&f.statements[i].status, StatementStatus::Recovered(e) if e.message.contains("not a plain string")),
+                "{i}: {:?}",
+                f.statements[i].status
+            );
+        }
+        assert!(matches!(f.statements[9].status, StatementStatus::Parsed));
     }
 
     #[test]

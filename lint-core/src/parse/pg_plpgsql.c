@@ -11,7 +11,7 @@
  *
  * (integers little-endian). Flag bit 0 marks an EXECUTE; bit 1 a guarded statement, one that runs
  * only under a condition (in a branch of IF or CASE) or whose "already exists" / "does not exist"
- * errors are caught (in a block with an EXCEPTION handler for them that does not raise again), as
+ * errors are caught (in a block with an EXCEPTION handler for them that raises no error), as
  * the existence checks of re-runnable bodies are written. The line number
  * counts from the start of the body, as PL/pgSQL's does.
  */
@@ -96,35 +96,61 @@ sluice_record(SluiceOut *out, bool dynamic, bool guarded, int lineno, PLpgSQL_ex
 
 static void sluice_stmts(List *stmts, SluiceOut *out, int depth, bool guarded);
 
+/* The errors a second CREATE or DROP of the same object raises. */
+static bool
+sluice_rerun_error(int sqlerrstate)
+{
+	switch (sqlerrstate)
+	{
+		case PLPGSQL_OTHERS:
+		case ERRCODE_DUPLICATE_TABLE:
+		case ERRCODE_DUPLICATE_OBJECT:
+		case ERRCODE_DUPLICATE_COLUMN:
+		case ERRCODE_DUPLICATE_SCHEMA:
+		case ERRCODE_DUPLICATE_FUNCTION:
+		case ERRCODE_DUPLICATE_DATABASE:
+		case ERRCODE_UNIQUE_VIOLATION:
+		case ERRCODE_UNDEFINED_TABLE:
+		case ERRCODE_UNDEFINED_OBJECT:
+		case ERRCODE_UNDEFINED_COLUMN:
+		case ERRCODE_UNDEFINED_FUNCTION:
+		case ERRCODE_INVALID_SCHEMA_NAME:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /*
  * Whether a block's EXCEPTION clause lets a re-run go on: one of its handlers catches what a
- * second CREATE or DROP raises (OTHERS, a condition of class 42 such as duplicate_table or
- * undefined_object, or unique_violation) and does more than raise an error again.
+ * second CREATE or DROP raises (OTHERS, duplicate_table, undefined_object, ...) and raises no
+ * error again (no RAISE of level ERROR among its statements).
  */
 static bool
 sluice_handler_swallows(PLpgSQL_exception_block *exceptions)
 {
 	ListCell   *lc;
+	ListCell   *sc;
 
 	foreach(lc, exceptions->exc_list)
 	{
 		PLpgSQL_exception *e = (PLpgSQL_exception *) lfirst(lc);
 		PLpgSQL_condition *c;
 		bool		catches = false;
-		PLpgSQL_stmt *only;
+		bool		raises = false;
 
 		for (c = e->conditions; c != NULL; c = c->next)
-			if (c->sqlerrstate == PLPGSQL_OTHERS ||
-				ERRCODE_TO_CATEGORY(c->sqlerrstate) == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
-				c->sqlerrstate == ERRCODE_UNIQUE_VIOLATION)
+			if (sluice_rerun_error(c->sqlerrstate))
 				catches = true;
-		if (!catches)
-			continue;
-		only = list_length(e->action) == 1 ? (PLpgSQL_stmt *) linitial(e->action) : NULL;
-		if (only != NULL && only->cmd_type == PLPGSQL_STMT_RAISE &&
-			((PLpgSQL_stmt_raise *) only)->elog_level >= ERROR)
-			continue;
-		return true;
+		foreach(sc, e->action)
+		{
+			PLpgSQL_stmt *st = (PLpgSQL_stmt *) lfirst(sc);
+
+			if (st->cmd_type == PLPGSQL_STMT_RAISE && ((PLpgSQL_stmt_raise *) st)->elog_level >= ERROR)
+				raises = true;
+		}
+		if (catches && !raises)
+			return true;
 	}
 	return false;
 }

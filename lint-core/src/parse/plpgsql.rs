@@ -843,7 +843,9 @@ mod tests {
         let src = "DO $$ BEGIN\n  DROP TABLE a;\n  BEGIN\n    DROP TABLE b;\n  EXCEPTION WHEN undefined_table THEN\n    DROP TABLE c;\n  END;\n  IF true THEN EXECUTE 'DROP TABLE d'; END IF;\n\
                    BEGIN DROP TABLE e; EXCEPTION WHEN others THEN RAISE; END;\n\
                    BEGIN DROP TABLE f; EXCEPTION WHEN division_by_zero THEN NULL; END;\n\
-                   BEGIN DROP TABLE g; EXCEPTION WHEN others THEN RAISE NOTICE 'gone'; END;\nEND $$";
+                   BEGIN DROP TABLE g; EXCEPTION WHEN others THEN RAISE NOTICE 'gone'; END;\n\
+                   BEGIN DROP TABLE h; EXCEPTION WHEN others THEN RAISE NOTICE 'failed'; RAISE; END;\n\
+                   BEGIN DROP TABLE i; EXCEPTION WHEN insufficient_privilege THEN NULL; END;\nEND $$";
         let stmt = one(src);
         let guarded: Vec<bool> = stmt.embedded[0].statements.iter().map(|s| s.guarded).collect();
         assert_eq!(
@@ -855,11 +857,13 @@ mod tests {
                 "DROP TABLE d",
                 "DROP TABLE e",
                 "DROP TABLE f",
-                "DROP TABLE g"
+                "DROP TABLE g",
+                "DROP TABLE h",
+                "DROP TABLE i"
             ]
         );
         // A handler that raises again, or catches something else, guards nothing.
-        assert_eq!(guarded, [false, true, false, true, false, false, true]);
+        assert_eq!(guarded, [false, true, false, true, false, false, true, false, false]);
     }
 
     #[test]
