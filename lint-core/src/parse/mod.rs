@@ -375,7 +375,7 @@ fn parse_pg(
                 let cx = LowerCx::new(text, span, &stmt_toks, Dialect::Postgres);
                 let mut ops = pg_lower::lower(inner, &cx);
                 let mut embedded = Vec::new();
-                plpgsql::lower(text, offset, bodies, &mut ops, &mut embedded, scratch);
+                plpgsql::lower(text, offset, bodies, &mut ops, &mut embedded, scratch, false);
                 out.push(Statement { span, ops, embedded, ..base.clone() });
             }
         }

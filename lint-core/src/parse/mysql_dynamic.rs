@@ -32,6 +32,17 @@ use crate::Dialect;
 const STATEMENT_WORDS: &[&str] =
     &["alter", "create", "drop", "rename", "truncate", "update", "delete", "insert", "replace", "optimize"];
 
+/// Whether the text of a string (its inside) starts like a statement worth checking.
+fn statement_like(inner: &str) -> bool {
+    let first: String = inner.trim_start().chars().take_while(char::is_ascii_alphabetic).collect();
+    STATEMENT_WORDS.iter().any(|w| first.eq_ignore_ascii_case(w))
+}
+
+/// Whether every statement of a dynamic-SQL body parsed.
+fn parsed(e: &Embedded) -> bool {
+    e.statements.iter().all(|s| s.error.is_none())
+}
+
 /// Functions that pass a string argument through whole, choosing it by a condition.
 const CHOOSING: &[&str] = &["if", "ifnull", "nullif", "coalesce", "elt"];
 
@@ -57,6 +68,10 @@ pub(super) enum Source {
 /// The source of the statement `PREPARE name FROM ...` or `EXECUTE IMMEDIATE ...` runs, for a
 /// statement whose tokens are `toks`.
 pub(super) fn prepared_source(text: &str, toks: &[Token]) -> Option<Source> {
+    let first = toks.iter().find(|t| !t.is_comment())?;
+    if !first.is_word(text, "prepare") && !first.is_word(text, "execute") {
+        return None;
+    }
     let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
     let rest = match code.as_slice() {
         [p, _, from, rest @ ..] if p.is_word(text, "prepare") && from.is_word(text, "from") => rest,
@@ -114,6 +129,11 @@ fn assigned_variables(text: &str, toks: &[Token]) -> Vec<String> {
 /// `stmt.ops` and `stmt.embedded`. Those of a `SET` are kept only if a `PREPARE` runs the
 /// variable (see [`keep_prepared`]).
 pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
+    // Every MySQL statement comes here: leave the others before collecting anything.
+    let first = toks.iter().find(|t| !t.is_comment());
+    if !first.is_some_and(|t| ["set", "prepare", "execute"].iter().any(|w| t.is_word(text, w))) {
+        return;
+    }
     let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
     let user_variable = matches!(code.as_slice(), [set, at, ..] if set.is_word(text, "set") && at.is_punct(text, '@'))
         && !code.get(2).is_some_and(|t| t.is_punct(text, '@'));
@@ -173,13 +193,9 @@ pub(super) fn lower(text: &str, toks: &[Token], stmt: &mut Statement) {
         if user_variable && (variable.is_none() || prev.is_some_and(|p| p.is_punct(text, '@'))) {
             continue;
         }
-        let Some(inner) = verbatim_inside(t.text(text)) else { continue };
+        let Some(inner) = verbatim_inside(t.text(text)).filter(|i| statement_like(i)) else { continue };
         let lead = inner.len() - inner.trim_start().len();
         let body = inner.trim();
-        let first: String = body.chars().take_while(char::is_ascii_alphabetic).collect::<String>().to_ascii_lowercase();
-        if !STATEMENT_WORDS.contains(&first.as_str()) {
-            continue;
-        }
         let start = t.span.start + 1 + lead;
         let span = Span::new(start, start + body.len());
         let guarded = groups.contains(&Group::Choosing) || case_depth > 0;
@@ -228,7 +244,7 @@ fn lower_literal(text: &str, span: Span, guarded: bool, variable: Option<String>
 /// Whether the statement user variable `v` holds after `set` (tokens `toks`) was read: it is
 /// given strings only (not its own old value), and each of them that reads as a statement was
 /// parsed here (one with escapes or built by CONCAT was not; a `SELECT` needs no reading).
-fn read_whole(text: &str, toks: &[Token], set: &Statement, v: &str) -> bool {
+fn assignment_read(text: &str, toks: &[Token], set: &Statement, v: &str) -> bool {
     let code: Vec<&Token> = toks.iter().filter(|t| !t.is_comment()).collect();
     let mentions = code.windows(2).filter(|w| w[0].is_punct(text, '@') && variable_name(text, w[1]) == v).count();
     let mut strings = 0;
@@ -239,17 +255,11 @@ fn read_whole(text: &str, toks: &[Token], set: &Statement, v: &str) -> bool {
         }
         strings += 1;
         let raw = t.text(text);
-        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("").trim_start();
-        let first: String =
-            inner.chars().take_while(char::is_ascii_alphabetic).collect::<String>().to_ascii_lowercase();
-        if !STATEMENT_WORDS.contains(&first.as_str()) {
+        if !statement_like(raw.get(1..raw.len().saturating_sub(1)).unwrap_or("")) {
             continue;
         }
         let lowered = set.embedded.iter().any(|e| {
-            e.kind == EmbeddedKind::DynamicSql
-                && t.span.start <= e.span.start
-                && e.span.end <= t.span.end
-                && e.statements.iter().all(|s| s.error.is_none())
+            e.kind == EmbeddedKind::DynamicSql && t.span.start <= e.span.start && e.span.end <= t.span.end && parsed(e)
         });
         if !lowered {
             return false;
@@ -265,8 +275,8 @@ fn read_whole(text: &str, toks: &[Token], set: &Statement, v: &str) -> bool {
 /// longer reported as only partly parsed.
 pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Statement]) {
     let mut used: Vec<Vec<String>> = vec![Vec::new(); statements.len()];
-    let dynamic = |s: &Statement, v: &str| {
-        s.embedded.iter().filter(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v)).count()
+    let holds = |s: &Statement, v: &str| {
+        s.embedded.iter().any(|e| e.kind == EmbeddedKind::DynamicSql && e.function.as_deref() == Some(v))
     };
     for i in 0..statements.len() {
         let Some(toks) = tokens.get(statements[i].tokens.clone()) else { continue };
@@ -275,7 +285,7 @@ pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Stat
             Some(Source::Inline) => {
                 let own: Vec<&Embedded> =
                     statements[i].embedded.iter().filter(|e| e.kind == EmbeddedKind::DynamicSql).collect();
-                !own.is_empty() && own.iter().all(|e| e.statements.iter().all(|s| s.error.is_none()))
+                !own.is_empty() && own.iter().all(|e| parsed(e))
             }
             Some(Source::Variable(v)) => {
                 // The last assignment of `v` before it, whatever it assigned.
@@ -284,12 +294,12 @@ pub(super) fn keep_prepared(text: &str, tokens: &[Token], statements: &mut [Stat
                 });
                 match last {
                     Some(j) => {
-                        if dynamic(&statements[j], &v) > 0 {
+                        if holds(&statements[j], &v) {
                             used[j].push(v.clone());
                         }
                         tokens
                             .get(statements[j].tokens.clone())
-                            .is_some_and(|t| read_whole(text, t, &statements[j], &v))
+                            .is_some_and(|t| assignment_read(text, t, &statements[j], &v))
                     }
                     None => false,
                 }

@@ -111,8 +111,13 @@ impl Statement {
     /// True when `op`, an element of [`Statement::ops`], was lowered from a `DO` block or function
     /// body.
     pub fn is_embedded_op(&self, op: &Op) -> bool {
-        let Some(i) = self.ops.iter().position(|o| std::ptr::eq(o, op)) else { return false };
+        let Some(i) = self.op_index(op) else { return false };
         self.embedded.iter().any(|e| e.ops.contains(&i))
+    }
+
+    /// The index in [`Statement::ops`] of `op`, an element of it.
+    fn op_index(&self, op: &Op) -> Option<usize> {
+        self.ops.iter().position(|o| std::ptr::eq(o, op))
     }
 
     /// True when `op`, an element of [`Statement::ops`], was lowered from a guarded statement of
@@ -122,7 +127,7 @@ impl Statement {
         if self.embedded.is_empty() {
             return false;
         }
-        let Some(i) = self.ops.iter().position(|o| std::ptr::eq(o, op)) else { return false };
+        let Some(i) = self.op_index(op) else { return false };
         self.embedded.iter().flat_map(|e| &e.statements).any(|s| s.guarded && s.ops.contains(&i))
     }
 
@@ -678,20 +683,9 @@ fn records(mut bytes: &[u8]) -> Vec<Query> {
 
 /// Lowers the statements of `bodies` (spans relative to the piece at `offset` in the file
 /// `text`), appending their operations to `ops` and recording each body in `out`.
-/// `scratch` holds a blank-padded copy of unescaped statements at their file offsets.
+/// `scratch` holds a blank-padded copy of unescaped statements at their file offsets; `guarded`
+/// tells whether the bodies are nested in a guarded statement (false at the top).
 pub(super) fn lower(
-    text: &str,
-    offset: usize,
-    bodies: &[Body],
-    ops: &mut Vec<Op>,
-    out: &mut Vec<Embedded>,
-    scratch: &mut String,
-) {
-    lower_in(text, offset, bodies, ops, out, scratch, false);
-}
-
-/// [`lower`], for bodies nested in a statement that is `guarded` (or not).
-fn lower_in(
     text: &str,
     offset: usize,
     bodies: &[Body],
@@ -727,7 +721,7 @@ fn lower_in(
                     };
                     lower_statement(src, span, nodes, ops);
                     statements.push(EmbeddedStatement { span, ops: start..ops.len(), error: None, guarded });
-                    lower_in(text, offset, &st.nested, ops, out, scratch, guarded);
+                    lower(text, offset, &st.nested, ops, out, scratch, guarded);
                 }
             }
         }
