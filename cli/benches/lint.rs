@@ -330,8 +330,36 @@ enum Parser {
     /// The lint trees of Sluice's own encoder, as `sluice lint` parses (queries and expressions
     /// of DML statements and views, which lowering never reads, left out).
     PgDirect,
-    /// sqlparser's MySQL dialect (the MySQL floor).
+    /// sqlparser's MySQL dialect over every statement: a statement it rejects is skipped to its
+    /// `;` and parsing goes on, as `sluice lint` does (the MySQL floor).
     Mysql,
+    /// sqlparser's `parse_sql` per file, which stops at a file's first rejected statement.
+    MysqlWholeFile,
+}
+
+/// Every statement of `text` through sqlparser's MySQL dialect, one tokenizer pass: after a
+/// statement it rejects, parsing resumes after the next `;`. Returns the statements parsed.
+fn mysql_every_statement(text: &str) -> usize {
+    use sqlparser::tokenizer::Token;
+    let dialect = sqlparser::dialect::MySqlDialect {};
+    let Ok(mut parser) = sqlparser::parser::Parser::new(&dialect).try_with_sql(text) else {
+        return 0;
+    };
+    let mut parsed = 0;
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token().token == Token::EOF {
+            return parsed;
+        }
+        if let Ok(statement) = parser.parse_statement() {
+            std::hint::black_box(statement);
+            parsed += 1;
+        }
+        // The rest of the statement (after an error, or text sqlparser did not expect after it).
+        while !matches!(parser.peek_token().token, Token::SemiColon | Token::EOF) {
+            parser.next_token();
+        }
+    }
 }
 
 /// A bare parser over every file, one thread, in this process: best wall time of `runs`.
@@ -350,6 +378,9 @@ fn time_parse(paths: &[PathBuf], parser: Parser, runs: usize) -> Measure {
                     std::hint::black_box(sluice_core::parse::parse_pg_lint_tree(text).map(|r| r.stmts.len()).ok());
                 }
                 Parser::Mysql => {
+                    std::hint::black_box(mysql_every_statement(text));
+                }
+                Parser::MysqlWholeFile => {
                     std::hint::black_box(sluice_core::parse::parse_mysql_tree(text).map(|r| r.len()).ok());
                 }
             }
@@ -468,7 +499,8 @@ fn main() {
         let files = paths.len();
         eprintln!("{name}: {files} files, {mb:.1} MB");
         let floor = time_parse(&paths, if postgres { Parser::PgQuery } else { Parser::Mysql }, runs);
-        let parser = if postgres { "floor: pg_query protobuf parse + decode" } else { "floor: sqlparser parse" };
+        let parser =
+            if postgres { "floor: pg_query protobuf parse + decode" } else { "floor: sqlparser, every statement" };
         let row = Row {
             corpus: name.clone(),
             files,
@@ -480,9 +512,12 @@ fn main() {
             lint: false,
         };
         rows.push(row);
-        if postgres {
-            let m = time_parse(&paths, Parser::PgDirect, runs);
-            let what = "parse: Sluice's lint trees + decode".into();
+        {
+            let (m, what) = if postgres {
+                (time_parse(&paths, Parser::PgDirect, runs), "parse: Sluice's lint trees + decode".into())
+            } else {
+                (time_parse(&paths, Parser::MysqlWholeFile, runs), "sqlparser parse_sql, to 1st error".into())
+            };
             rows.push(Row {
                 corpus: name.clone(),
                 files,
