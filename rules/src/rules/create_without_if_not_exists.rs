@@ -8,11 +8,17 @@ use sluice_core::{Applicability, Dialect, Edit, Fix, PgVersion, Span, Statement}
 declare_rule! {
     /// ## What it does
     /// Flags `CREATE TABLE`, `CREATE INDEX`, `CREATE SCHEMA`, `CREATE SEQUENCE`,
-    /// `CREATE EXTENSION` (and MySQL `CREATE DATABASE`) without `IF NOT EXISTS`, and on
-    /// PostgreSQL `ALTER TABLE ... ADD COLUMN` without `IF NOT EXISTS`.
+    /// `CREATE EXTENSION`, `CREATE MATERIALIZED VIEW` (and MySQL `CREATE DATABASE`) without
+    /// `IF NOT EXISTS`, on PostgreSQL `ALTER TABLE ... ADD COLUMN` without `IF NOT EXISTS`, and
+    /// the objects whose re-runnable form is `OR REPLACE` or a guard: `CREATE VIEW` and
+    /// `CREATE FUNCTION` / `PROCEDURE` without `OR REPLACE`, `CREATE TRIGGER` without
+    /// `OR REPLACE` (PostgreSQL 14+) or `IF NOT EXISTS` (MySQL 8.0.29+, MariaDB), and
+    /// PostgreSQL `CREATE TYPE` / `CREATE DOMAIN`, which have neither.
     ///
-    /// Only forms the target server accepts are flagged: MySQL has no `IF NOT EXISTS` for
-    /// `CREATE INDEX` or `ADD COLUMN` (MariaDB has both, and they are flagged there). Objects
+    /// Column and index guards are flagged only where the target server accepts them: MySQL
+    /// has no `IF NOT EXISTS` for `CREATE INDEX` or `ADD COLUMN` (MariaDB has both, and they
+    /// are flagged there). Where the server has no guard for the object (types, triggers
+    /// before PostgreSQL 14 or MySQL 8.0.29), the finding says what to run before it. Objects
     /// dropped earlier in the same file are not flagged: `DROP TABLE IF EXISTS x;` followed by
     /// `CREATE TABLE x (...)` already runs twice without error. Nor are statements of a `DO`
     /// block or function body that run in a branch of `IF` / `CASE` (the existence check of a
@@ -38,6 +44,14 @@ declare_rule! {
     /// ```
     /// `IF NOT EXISTS` only checks the name: an existing object with a different definition is
     /// kept as it is. The fix inserts `IF NOT EXISTS`; an unnamed index needs a name first.
+    /// Views and functions take `CREATE OR REPLACE`, which the fix inserts; a type is created
+    /// in a `DO` block that catches the error of a second run:
+    /// ```sql
+    /// DO $$ BEGIN
+    ///   CREATE TYPE invoice_state AS ENUM ('open', 'paid');
+    /// EXCEPTION WHEN duplicate_object THEN NULL;
+    /// END $$;
+    /// ```
     pub struct CreateWithoutIfNotExists {
         name: "create-without-if-not-exists",
         dialects: [Postgres, MySql],
@@ -126,6 +140,11 @@ struct Support {
     sequence: bool,
     extension: bool,
     database: bool,
+    materialized_view: bool,
+    /// `CREATE OR REPLACE TRIGGER` (PostgreSQL 14+).
+    replace_trigger: bool,
+    /// `CREATE FUNCTION/PROCEDURE/TRIGGER IF NOT EXISTS` (MySQL 8.0.29+, MariaDB 10.1.4+).
+    routine_if_not_exists: bool,
 }
 
 fn support(cx: &RuleContext<'_>) -> Support {
@@ -139,6 +158,9 @@ fn support(cx: &RuleContext<'_>) -> Support {
                 sequence: pg >= PgVersion::new(9, 5),
                 extension: true,
                 database: false,
+                materialized_view: pg >= PgVersion::new(9, 5),
+                replace_trigger: pg >= PgVersion::new(14, 0),
+                routine_if_not_exists: false,
             }
         }
         Dialect::MySql => {
@@ -150,6 +172,9 @@ fn support(cx: &RuleContext<'_>) -> Support {
                 sequence: v.mariadb_at_least(10, 3),
                 extension: false,
                 database: true,
+                materialized_view: false,
+                replace_trigger: false,
+                routine_if_not_exists: if v.is_mariadb() { v.mariadb_at_least(10, 1) } else { v.mysql_at_least(8, 0, 29) },
             }
         }
     }
@@ -224,12 +249,24 @@ impl Rule for CreateWithoutIfNotExists {
                         d.help = Some("give the index a name and add `IF NOT EXISTS`".into());
                     }
                 },
+                Op::Create { kind, name: Some(name), if_not_exists: false, or_replace: false, table }
+                    if matches!(
+                        kind,
+                        ObjectKind::View | ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger | ObjectKind::Type
+                    ) && !drops.dropped_earlier(*kind, name, at) =>
+                {
+                    report_replaceable(cx, out, &o, &sup, *kind, name, table.as_ref());
+                }
+                Op::CreateEnumType { name, .. } if !drops.dropped_earlier(ObjectKind::Type, name, at) => {
+                    report_replaceable(cx, out, &o, &sup, ObjectKind::Type, name, None);
+                }
                 Op::Create { kind, name, if_not_exists: false, or_replace: false, .. } => {
                     let (what, keyword, supported) = match kind {
                         ObjectKind::Schema => ("schema", "schema", sup.schema),
                         ObjectKind::Database => ("database", "database", sup.database),
                         ObjectKind::Sequence => ("sequence", "sequence", sup.sequence),
                         ObjectKind::Extension => ("extension", "extension", sup.extension),
+                        ObjectKind::MaterializedView => ("materialized view", "view", sup.materialized_view),
                         _ => continue,
                     };
                     if !supported {
@@ -296,6 +333,93 @@ fn already_exists(out: &mut Reporter, what: &str, name: &str, origin: &Origin) {
     ));
 }
 
+/// Views, routines, triggers and types: re-runnable with `OR REPLACE`, with `IF NOT EXISTS` where
+/// the server has it, or only with a guard written around them.
+fn report_replaceable(
+    cx: &RuleContext<'_>,
+    out: &mut Reporter,
+    o: &OpRef<'_>,
+    sup: &Support,
+    kind: ObjectKind,
+    name: &QualifiedName,
+    table: Option<&QualifiedName>,
+) {
+    let what = kind.name();
+    let upper = what.to_ascii_uppercase();
+    let mysql = cx.dialect() == Dialect::MySql;
+    // Searched before the name, so a statement inside a function body or DO block (a string of
+    // the outer statement) gets no fix.
+    let create = cx.code_tokens(o.stmt).rev().find(|t| t.span.end <= name.span.start && t.is_word(cx.text(), "create")).copied();
+    // A temporary view lives as long as the session: the next run starts without it.
+    let temporary = create.is_some_and(|c| {
+        cx.code_tokens(o.stmt)
+            .filter(|t| t.span.start >= c.span.end && t.span.end <= name.span.start)
+            .any(|t| t.is_word(cx.text(), "temp") || t.is_word(cx.text(), "temporary"))
+    });
+    if temporary {
+        return;
+    }
+    // (missing clause, help, where to insert it and what)
+    let (clause, help, insert) = match kind {
+        ObjectKind::View => ("`OR REPLACE`", format!("write `CREATE OR REPLACE {upper}`"), create.map(|t| (t, " OR REPLACE"))),
+        // No fix: sqlparser does not read this form yet, so the fixed statement would only be
+        // partly parsed.
+        ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger if mysql && sup.routine_if_not_exists => (
+            "`IF NOT EXISTS`",
+            format!("write `CREATE {upper} IF NOT EXISTS`, or run `DROP {upper} IF EXISTS {}` before it", name.display()),
+            None,
+        ),
+        ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger if mysql => (
+            "a guard",
+            format!(
+                "run `DROP {upper} IF EXISTS {}` before it (this server has no `CREATE {upper} IF NOT EXISTS`)",
+                name.display()
+            ),
+            None,
+        ),
+        ObjectKind::Function | ObjectKind::Procedure => {
+            ("`OR REPLACE`", format!("write `CREATE OR REPLACE {upper}`"), create.map(|t| (t, " OR REPLACE")))
+        }
+        ObjectKind::Trigger => {
+            let on = table.map(|t| format!(" ON {}", t.display())).unwrap_or_default();
+            let drop = format!("or run `DROP TRIGGER IF EXISTS {}{on}` before it", name.display());
+            // Constraint triggers take no `OR REPLACE`.
+            let constraint = create.is_some_and(|c| {
+                cx.code_tokens(o.stmt).find(|t| t.span.start >= c.span.end).is_some_and(|t| t.is_word(cx.text(), "constraint"))
+            });
+            if sup.replace_trigger && !constraint {
+                ("`OR REPLACE`", format!("write `CREATE OR REPLACE TRIGGER` {drop}"), create.map(|t| (t, " OR REPLACE")))
+            } else {
+                ("a guard", format!("run `DROP TRIGGER IF EXISTS {}{on}` before it", name.display()), None)
+            }
+        }
+        _ => (
+            "a guard",
+            "PostgreSQL has no `CREATE TYPE IF NOT EXISTS`: create it in a `DO` block with \
+             `EXCEPTION WHEN duplicate_object THEN NULL`, or check `pg_type` first"
+                .to_string(),
+            None,
+        ),
+    };
+    let d = out.report(
+        o.stmt,
+        name.span,
+        format!(
+            "creating {what} `{}` without {clause} fails if the migration runs again: {}",
+            name.display(),
+            rerun_note(cx, o)
+        ),
+    );
+    d.help = Some(help);
+    if let Some((kw, text)) = insert {
+        d.fix = Some(Fix {
+            description: format!("Add {}", text.trim()),
+            applicability: Applicability::Safe,
+            edits: vec![Edit::insert(kw.span.end, text)],
+        });
+    }
+}
+
 fn report(
     cx: &RuleContext<'_>,
     out: &mut Reporter,
@@ -351,6 +475,43 @@ mod tests {
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_email"), "{fixed}");
         assert!(fixed.contains("ADD COLUMN IF NOT EXISTS billing_phone"), "{fixed}");
         assert_eq!(findings(&fixed, v), 0);
+    }
+}
+
+#[cfg(test)]
+mod replaceable_tests {
+    use crate::rules::test_util::{findings, mysql, postgres};
+    use sluice_core::{MySqlVersion, PgVersion};
+
+    const TRIGGER: &str = "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();";
+
+    #[test]
+    fn or_replace_trigger_is_offered_from_postgres_14() {
+        let at = |v| findings(TRIGGER, &postgres(v), "create-without-if-not-exists");
+        let old = at(PgVersion::new(13, 0));
+        assert_eq!(old.len(), 1);
+        assert!(old[0].fix.is_none(), "{:?}", old[0].fix);
+        assert_eq!(old[0].help.as_deref(), Some("run `DROP TRIGGER IF EXISTS t_touch ON t` before it"));
+        let new = at(PgVersion::new(14, 0));
+        assert_eq!(new.len(), 1);
+        assert!(new[0].fix.is_some());
+    }
+
+    #[test]
+    fn mysql_routines_name_the_guard_the_server_has() {
+        let sql = "CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 1;";
+        let help = |v| findings(sql, &mysql(v), "create-without-if-not-exists")[0].help.clone().unwrap_or_default();
+        assert!(help(MySqlVersion::mysql(8, 0, 28)).contains("has no `CREATE FUNCTION IF NOT EXISTS`"));
+        assert!(help(MySqlVersion::mysql(8, 0, 29)).starts_with("write `CREATE FUNCTION IF NOT EXISTS`"));
+        assert!(help(MySqlVersion::mariadb(10, 6, 0)).starts_with("write `CREATE FUNCTION IF NOT EXISTS`"));
+    }
+
+    #[test]
+    fn temporary_views_and_replaced_objects_are_not_flagged() {
+        let sql = "CREATE TEMP VIEW a AS SELECT 1;\nCREATE OR REPLACE VIEW b AS SELECT 1;\n\
+                   DROP FUNCTION IF EXISTS f();\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';\n\
+                   DROP TYPE IF EXISTS e;\nCREATE TYPE e AS ENUM ('x');\n";
+        assert!(findings(sql, &postgres(PgVersion::new(16, 0)), "create-without-if-not-exists").is_empty());
     }
 }
 
