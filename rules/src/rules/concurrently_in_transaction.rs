@@ -9,7 +9,9 @@ declare_rule! {
     /// Flags `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY` and
     /// `DETACH PARTITION CONCURRENTLY` that run inside a transaction block: after an explicit
     /// `BEGIN`, or in a file the migration tool wraps in a transaction
-    /// (`assume_in_transaction = true`).
+    /// (`assume_in_transaction = true`). `VACUUM`, which has the same restriction (a
+    /// `VACUUM ANALYZE` after a backfill is the usual case), is flagged the same way; a plain
+    /// `ANALYZE` runs anywhere and is not.
     ///
     /// ## Why it is bad
     /// PostgreSQL refuses these statements inside a transaction block
@@ -63,9 +65,11 @@ impl Rule for ConcurrentlyInTransaction {
                 {
                     "DETACH PARTITION CONCURRENTLY"
                 }
+                Op::Vacuum { .. } => "VACUUM",
                 _ => continue,
             };
-            let span = cx.word_in(o.stmt, "concurrently").unwrap_or(o.stmt.span);
+            let keyword = if matches!(o.op, Op::Vacuum { .. }) { "vacuum" } else { "concurrently" };
+            let span = cx.word_in(o.stmt, keyword).unwrap_or(o.stmt.span);
             let (why, help) = if o.ctx.explicit_transaction {
                 (
                     "this one runs after an explicit BEGIN".to_string(),
@@ -126,6 +130,7 @@ fn no_transaction_marker_fix(cx: &RuleContext<'_>) -> Option<Fix> {
                         | Op::CreateIndex { concurrently: true, .. }
                         | Op::DropIndex { concurrently: true, .. }
                         | Op::Reindex { concurrently: true, .. }
+                        | Op::Vacuum { .. }
                 )
             })
         })
