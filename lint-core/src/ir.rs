@@ -515,6 +515,13 @@ pub enum Op {
         full: bool,
         tables: Vec<QualifiedName>,
     },
+    /// PostgreSQL `REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]`.
+    RefreshMaterializedView {
+        name: QualifiedName,
+        concurrently: bool,
+        /// False for `WITH NO DATA`, which empties the view.
+        with_data: bool,
+    },
     /// `CLUSTER [table]`.
     Cluster {
         table: Option<QualifiedName>,

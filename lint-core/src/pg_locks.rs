@@ -416,6 +416,19 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
         )
         .scan()
         .non_transactional(),
+        Op::RefreshMaterializedView { name, concurrently: false, with_data: true } => Effect::new(
+            vec![(table(name), Ael)],
+            "re-runs the view's query and swaps in the result under ACCESS EXCLUSIVE (blocks reads)",
+        )
+        .rewrite(),
+        // Swaps in an empty file, as TRUNCATE does: brief, but it blocks reads while queued.
+        Op::RefreshMaterializedView { name, concurrently: false, with_data: false } => {
+            Effect::new(vec![(table(name), Ael)], "empties the view under ACCESS EXCLUSIVE (brief)")
+        }
+        Op::RefreshMaterializedView { name, concurrently: true, .. } => Effect::new(
+            vec![(table(name), LockMode::Exclusive)],
+            "re-runs the view's query and applies the differences under EXCLUSIVE (reads continue)",
+        ),
         Op::Cluster { table: t } => {
             let e = Effect::new(
                 t.iter().map(|t| (table(t), Ael)).collect(),

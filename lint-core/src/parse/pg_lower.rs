@@ -949,6 +949,14 @@ impl<'c, 'a> L<'c, 'a> {
                 }
             }
             N::ClusterStmt(s) => vec![Op::Cluster { table: self.rangevar_opt(s.relation.as_ref()) }],
+            N::RefreshMatViewStmt(s) => match s.relation.as_ref() {
+                Some(rv) => vec![Op::RefreshMaterializedView {
+                    name: self.rangevar(rv),
+                    concurrently: s.concurrent,
+                    with_data: !s.skip_data,
+                }],
+                None => vec![Op::Other { kind: "RefreshMatViewStmt".to_string() }],
+            },
             N::LockStmt(s) => vec![Op::LockTable { tables: self.rangevars(&s.relations), mode: lock_mode(s.mode) }],
             N::DoStmt(_) => vec![Op::DoBlock],
             N::CreateTableAsStmt(s) => vec![self.create_table_as(s)],
@@ -2280,7 +2288,18 @@ mod tests {
         assert_eq!(one("COMMENT ON TABLE t IS 'x'"), Op::Other { kind: "CommentStmt".into() });
         assert_eq!(one("ALTER TABLE t SET SCHEMA s"), Op::Other { kind: "AlterObjectSchemaStmt".into() });
         assert_eq!(one("ALTER INDEX i SET TABLESPACE x"), Op::Other { kind: "AlterIndex".into() });
-        assert_eq!(one("REFRESH MATERIALIZED VIEW mv"), Op::Other { kind: "RefreshMatViewStmt".into() });
+        assert!(matches!(
+            one("REFRESH MATERIALIZED VIEW s.mv"),
+            Op::RefreshMaterializedView { name, concurrently: false, with_data: true } if name.display() == "s.mv"
+        ));
+        assert!(matches!(
+            one("REFRESH MATERIALIZED VIEW CONCURRENTLY mv"),
+            Op::RefreshMaterializedView { concurrently: true, with_data: true, .. }
+        ));
+        assert!(matches!(
+            one("REFRESH MATERIALIZED VIEW mv WITH NO DATA"),
+            Op::RefreshMaterializedView { concurrently: false, with_data: false, .. }
+        ));
         assert_eq!(one("SHOW lock_timeout"), Op::Other { kind: "VariableShowStmt".into() });
     }
 

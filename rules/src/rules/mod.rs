@@ -33,6 +33,7 @@ rules! {
     detach_partition_non_concurrently::DetachPartitionNonConcurrently,
     attach_partition_scans_table::AttachPartitionScansTable,
     vacuum_full_or_cluster::VacuumFullOrCluster,
+    refresh_materialized_view_blocks_reads::RefreshMaterializedViewBlocksReads,
     foreign_key_without_index::ForeignKeyWithoutIndex,
     // (section: postgres-locking)
     // Rules shared by both dialects: destructive, compatibility, idempotency, data changes.
