@@ -119,9 +119,16 @@ impl<'a> Drops<'a> {
         d
     }
 
-    /// True when an operation before position `at` dropped an object of this kind and name.
+    /// True when an operation before position `at` dropped an object of this kind and name, or
+    /// the schema it is qualified with (which takes every object in it along).
     fn dropped_earlier(&self, kind: ObjectKind, name: &QualifiedName, at: usize) -> bool {
-        self.objects.iter().any(|(i, k, n)| *i < at && same_kind(*k, kind) && n.same_object(name))
+        self.objects.iter().any(|(i, k, n)| {
+            *i < at
+                && ((same_kind(*k, kind) && n.same_object(name))
+                    || (same_kind(*k, ObjectKind::Schema)
+                        && n.schema.is_none()
+                        && name.schema.as_ref().is_some_and(|s| s.eq_ignore_ascii_case(&n.name))))
+        })
     }
 
     /// True when an operation before position `at` dropped column `column` of `table` (or the
@@ -253,7 +260,9 @@ impl Rule for CreateWithoutIfNotExists {
                     if matches!(
                         kind,
                         ObjectKind::View | ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger | ObjectKind::Type
-                    ) && !drops.dropped_earlier(*kind, name, at) =>
+                    ) && !drops.dropped_earlier(*kind, name, at)
+                        // A trigger goes with its table.
+                        && !table.as_ref().is_some_and(|t| drops.dropped_earlier(ObjectKind::Table, t, at)) =>
                 {
                     report_replaceable(cx, out, &o, &sup, *kind, name, table.as_ref());
                 }
@@ -504,6 +513,19 @@ mod replaceable_tests {
         assert!(help(MySqlVersion::mysql(8, 0, 28)).contains("has no `CREATE FUNCTION IF NOT EXISTS`"));
         assert!(help(MySqlVersion::mysql(8, 0, 29)).starts_with("write `CREATE FUNCTION IF NOT EXISTS`"));
         assert!(help(MySqlVersion::mariadb(10, 6, 0)).starts_with("write `CREATE FUNCTION IF NOT EXISTS`"));
+    }
+
+    #[test]
+    fn objects_of_a_dropped_schema_or_table_are_not_flagged() {
+        let sql = "DROP SCHEMA IF EXISTS r CASCADE;\nCREATE SCHEMA r;\n\
+                   CREATE FUNCTION r.f() RETURNS int LANGUAGE sql AS 'select 1';\nCREATE VIEW r.v AS SELECT 1;\n\
+                   CREATE TABLE r.t (id int);\n\
+                   DROP TABLE IF EXISTS audit;\nCREATE TABLE audit (id int);\n\
+                   CREATE TRIGGER audit_touch BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION r.f();\n\
+                   CREATE VIEW other.v AS SELECT 1;\n";
+        let found = findings(sql, &postgres(PgVersion::new(13, 0)), "create-without-if-not-exists");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("`other.v`"), "{}", found[0].message);
     }
 
     #[test]
