@@ -422,13 +422,15 @@ pub fn effect(op: &Op, version: PgVersion) -> Option<Effect> {
         )
         .rewrite(),
         // Swaps in an empty file, as TRUNCATE does: brief, but it blocks reads while queued.
-        Op::RefreshMaterializedView { name, concurrently: false, with_data: false } => {
-            Effect::new(vec![(table(name), Ael)], "empties the view under ACCESS EXCLUSIVE (brief)")
-        }
+        Op::RefreshMaterializedView { name, concurrently: false, with_data: false } => Effect::new(
+            vec![(table(name), Ael)],
+            "marks the view unpopulated under ACCESS EXCLUSIVE: every later read fails until it is refreshed",
+        ),
         Op::RefreshMaterializedView { name, concurrently: true, .. } => Effect::new(
             vec![(table(name), LockMode::Exclusive)],
             "re-runs the view's query and applies the differences under EXCLUSIVE (reads continue)",
-        ),
+        )
+        .scan(),
         Op::Cluster { table: t } => {
             let e = Effect::new(
                 t.iter().map(|t| (table(t), Ael)).collect(),

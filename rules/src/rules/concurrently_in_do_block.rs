@@ -7,9 +7,9 @@ use sluice_core::{Dialect, Span};
 
 declare_rule! {
     /// ## What it does
-    /// Flags `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY` and
-    /// `DETACH PARTITION CONCURRENTLY` written inside a `DO` block or a function or procedure
-    /// body, whether as a plain statement or as `EXECUTE 'literal'`.
+    /// Flags `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY`,
+    /// `DETACH PARTITION CONCURRENTLY` and `VACUUM` written inside a `DO` block or a function or
+    /// procedure body, whether as a plain statement or as `EXECUTE 'literal'`.
     ///
     /// ## Why it is bad
     /// PostgreSQL runs these statements only at the top level. From a `DO` block or a function
@@ -51,6 +51,7 @@ fn concurrent_statement(op: &Op) -> Option<&'static str> {
         Op::CreateIndex { concurrently: true, .. } => Some("CREATE INDEX CONCURRENTLY"),
         Op::DropIndex { concurrently: true, .. } => Some("DROP INDEX CONCURRENTLY"),
         Op::Reindex { concurrently: true, .. } => Some("REINDEX CONCURRENTLY"),
+        Op::Vacuum { .. } => Some("VACUUM"),
         Op::AlterTable { actions, .. }
             if actions
                 .iter()
@@ -67,7 +68,7 @@ fn keyword(text: &str, span: Span) -> Span {
     let inner = span.slice(text);
     tokenize(inner, Dialect::Postgres)
         .into_iter()
-        .find(|t| t.is_word(inner, "concurrently"))
+        .find(|t| t.is_word(inner, "concurrently") || t.is_word(inner, "vacuum"))
         .map_or(span, |t| t.span.shifted(span.start))
 }
 
@@ -131,6 +132,14 @@ mod tests {
         assert!(found[0].1.starts_with("`DROP INDEX CONCURRENTLY` fails in a DO block"));
         assert!(found[1].1.starts_with("`REINDEX CONCURRENTLY` fails in a DO block"));
         assert!(found[2].1.starts_with("`DETACH PARTITION CONCURRENTLY` fails in the body of `p`"));
+    }
+
+    #[test]
+    fn vacuum_in_a_body_is_flagged_at_its_keyword() {
+        let found = run("DO $$ BEGIN ANALYZE t; VACUUM t; END $$;");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "VACUUM");
+        assert!(found[0].1.starts_with("`VACUUM` fails in a DO block"), "{}", found[0].1);
     }
 
     #[test]

@@ -359,12 +359,15 @@ fn report_replaceable(
     // Searched before the name, so a statement inside a function body or DO block (a string of
     // the outer statement) gets no fix.
     let create = cx.code_tokens(o.stmt).rev().find(|t| t.span.end <= name.span.start && t.is_word(cx.text(), "create")).copied();
-    // A temporary view lives as long as the session: the next run starts without it.
-    let temporary = create.is_some_and(|c| {
-        cx.code_tokens(o.stmt)
-            .filter(|t| t.span.start >= c.span.end && t.span.end <= name.span.start)
-            .any(|t| t.is_word(cx.text(), "temp") || t.is_word(cx.text(), "temporary"))
-    });
+    // A temporary view (or an object in pg_temp) lives as long as the session: the next run
+    // starts without it. MySQL has no temporary views (`DEFINER=temp@...` is a user name).
+    let temporary = !mysql
+        && (name.schema.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("pg_temp"))
+            || create.is_some_and(|c| {
+                cx.code_tokens(o.stmt)
+                    .filter(|t| t.span.start >= c.span.end && t.span.end <= name.span.start)
+                    .any(|t| t.is_word(cx.text(), "temp") || t.is_word(cx.text(), "temporary"))
+            }));
     if temporary {
         return;
     }
@@ -420,6 +423,26 @@ fn report_replaceable(
         ),
     );
     d.help = Some(help);
+    // The history already has this view or type (PostgreSQL functions are left out: another
+    // overload may share the name; triggers: another table's may): the statement fails on its
+    // first run, and replacing what an earlier migration created is not a fix to apply unseen.
+    let existing = matches!(kind, ObjectKind::View | ObjectKind::Type)
+        .then(|| cx.fcx.catalog_before(o.index).object(kind, name).map(|origin| cx.fcx.origin(origin).into_owned()))
+        .flatten();
+    if let Some(origin) = existing {
+        already_exists(out, what, &name.display(), &origin);
+        if let Some(d) = out.diagnostics.last_mut() {
+            d.help = Some(format!(
+                "drop the duplicate or give it another name; {}",
+                if kind == ObjectKind::View {
+                    "write `CREATE OR REPLACE VIEW` only if it is meant to replace the existing view"
+                } else {
+                    "PostgreSQL cannot replace a type"
+                }
+            ));
+        }
+        return;
+    }
     if let Some((kw, text)) = insert {
         d.fix = Some(Fix {
             description: format!("Add {}", text.trim()),
@@ -516,6 +539,14 @@ mod replaceable_tests {
     }
 
     #[test]
+    fn mysql_definer_names_are_not_temporary_and_pg_temp_objects_are() {
+        let my = "CREATE DEFINER=temp@localhost VIEW v AS SELECT 1;";
+        assert_eq!(findings(my, &mysql(MySqlVersion::mysql(8, 0, 35)), "create-without-if-not-exists").len(), 1);
+        let pg = "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'select 1';";
+        assert!(findings(pg, &postgres(PgVersion::new(16, 0)), "create-without-if-not-exists").is_empty());
+    }
+
+    #[test]
     fn objects_of_a_dropped_schema_or_table_are_not_flagged() {
         let sql = "DROP SCHEMA IF EXISTS r CASCADE;\nCREATE SCHEMA r;\n\
                    CREATE FUNCTION r.f() RETURNS int LANGUAGE sql AS 'select 1';\nCREATE VIEW r.v AS SELECT 1;\n\
@@ -555,5 +586,18 @@ mod history_tests {
         assert!(m[0].starts_with("index `orders_id_idx` already exists (`V1__a.sql` creates it)"), "{}", m[0]);
         assert!(m[1].starts_with("table `orders` already exists"), "{}", m[1]);
         assert!(m[2].contains("fails if the migration runs again"), "{}", m[2]);
+    }
+
+    #[test]
+    fn a_view_an_earlier_migration_created_gets_no_replacing_fix() {
+        let found = after_history(
+            "CREATE VIEW active AS SELECT 1;",
+            "CREATE VIEW active AS SELECT 2;\nCREATE VIEW other AS SELECT 1;",
+            "create-without-if-not-exists",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].message.starts_with("view `active` already exists (`V1__a.sql` creates it)"), "{}", found[0].message);
+        assert!(found[0].fix.is_none());
+        assert!(found[1].fix.is_some());
     }
 }

@@ -9,7 +9,8 @@ declare_rule! {
     /// Flags the first statement of a file that needs a strong lock on a table that existed
     /// before the migration (`ALTER TABLE`, `CREATE INDEX` or `DROP INDEX` without
     /// `CONCURRENTLY`, `TRUNCATE`, `DROP TABLE`, renames, `REINDEX`, `VACUUM FULL`, `CLUSTER`,
-    /// `LOCK TABLE`) when no `SET lock_timeout` ran before it. It reports once per file.
+    /// `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY`, `LOCK TABLE`) when no
+    /// `SET lock_timeout` ran before it. It reports once per file.
     ///
     /// ## Why it is bad
     /// A lock request waits for every transaction that holds a conflicting lock, for example a
@@ -71,6 +72,7 @@ fn strong_lock<'a>(cx: &RuleContext<'a>, op: &'a Op, at: usize) -> Option<(Strin
             t => Some((SHARE, t.as_ref())),
         },
         Op::Vacuum { full: true, tables } => any_or_all(tables).map(|t| (AEL, t)),
+        Op::RefreshMaterializedView { name, concurrently: false, .. } => Some((AEL, Some(name))),
         Op::Cluster { table } => match table {
             Some(t) if !old(t) => None,
             t => Some((AEL, t.as_ref())),

@@ -84,10 +84,19 @@ pub(crate) fn existed_before(cx: &RuleContext<'_>, target: &Target, index: usize
 /// The locks statement `index` takes on relations that existed before the file.
 pub(crate) fn existing_locks(cx: &RuleContext<'_>, stmt: &Statement, index: usize) -> Vec<ExistingLock> {
     let Some(effect) = statement_effect(cx, stmt) else { return Vec::new() };
+    // A materialized view takes no writes, so the EXCLUSIVE lock of a concurrent refresh, which
+    // lets reads through, blocks no traffic.
+    let refreshed = |t: &Target, mode: LockMode| {
+        mode == LockMode::Exclusive
+            && stmt.ops.iter().any(|op| match (op, t) {
+                (Op::RefreshMaterializedView { name, concurrently: true, .. }, Target::Table(n)) => n.same_object(name),
+                _ => false,
+            })
+    };
     effect
         .locks
         .into_iter()
-        .filter(|(t, _)| existed_before(cx, t, index))
+        .filter(|(t, m)| existed_before(cx, t, index) && !refreshed(t, *m))
         .map(|(target, mode)| ExistingLock { target, mode })
         .collect()
 }

@@ -6,13 +6,16 @@ use sluice_core::{Applicability, Edit, Fix};
 declare_rule! {
     /// ## What it does
     /// Flags `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY` on a materialized view that
-    /// existed before this migration. A view created earlier in the same migration (or in one
-    /// not applied yet) has no readers and is left alone, as is `WITH NO DATA`.
+    /// existed before this migration, and `REFRESH ... WITH NO DATA`, which leaves such a view
+    /// unreadable. A view created earlier in the same migration (or in one not applied yet) has
+    /// no readers and is left alone.
     ///
     /// ## Why it is bad
     /// A plain refresh runs the view's whole query again and swaps the result in while holding
     /// an ACCESS EXCLUSIVE lock on the view: every query that reads it waits until the query
-    /// finishes, which for the views worth materializing is often minutes.
+    /// finishes, which for the views worth materializing is often minutes. `WITH NO DATA` is
+    /// quick, but afterwards every query on the view fails ("has not been populated") until
+    /// something refreshes it.
     ///
     /// ## Example
     /// ```sql
@@ -44,12 +47,24 @@ impl Rule for RefreshMaterializedViewBlocksReads {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Reporter) {
         for o in cx.ops() {
-            let Op::RefreshMaterializedView { name, concurrently: false, with_data: true } = o.op else { continue };
+            let Op::RefreshMaterializedView { name, concurrently: false, with_data } = o.op else { continue };
             let created = cx.fcx.catalog_before(o.index).object(ObjectKind::MaterializedView, name).map(|origin| {
                 let origin = cx.fcx.origin(origin);
                 origin.file.is_none() || origin.pending
             });
             if created == Some(true) {
+                continue;
+            }
+            if !with_data {
+                let d = out.report(
+                    o.stmt,
+                    name.span,
+                    format!(
+                        "`WITH NO DATA` leaves `{}` unpopulated: every query on it fails until it is refreshed again",
+                        name.display()
+                    ),
+                );
+                d.help = Some("refresh it with data in the same migration, or drop the view if nothing reads it".into());
                 continue;
             }
             let d = out.report(
@@ -92,7 +107,18 @@ mod tests {
     fn only_a_plain_refresh_of_an_existing_view_fires() {
         assert_eq!(count("REFRESH MATERIALIZED VIEW totals;"), 1);
         assert_eq!(count("REFRESH MATERIALIZED VIEW CONCURRENTLY totals;"), 0);
-        assert_eq!(count("REFRESH MATERIALIZED VIEW totals WITH NO DATA;"), 0);
+        assert_eq!(count("REFRESH MATERIALIZED VIEW totals WITH NO DATA;"), 1);
+        assert_eq!(count("REFRESH MATERIALIZED VIEW totals WITH NO DATA;\nREFRESH MATERIALIZED VIEW CONCURRENTLY totals;"), 1);
         assert_eq!(count("CREATE MATERIALIZED VIEW totals AS SELECT 1 AS a WITH NO DATA;\nREFRESH MATERIALIZED VIEW totals;"), 0);
+    }
+
+    #[test]
+    fn lock_rules_see_the_refresh() {
+        let config = postgres(PgVersion::new(16, 0));
+        // A plain refresh needs ACCESS EXCLUSIVE; a concurrent one blocks no traffic of the view.
+        assert_eq!(findings("REFRESH MATERIALIZED VIEW totals;", &config, "ddl-without-lock-timeout").len(), 1);
+        let high = "SET lock_timeout = '1min';\nREFRESH MATERIALIZED VIEW CONCURRENTLY totals;";
+        assert!(findings(high, &config, "lock-timeout-too-high").is_empty());
+        assert_eq!(findings("SET lock_timeout = '1min';\nREFRESH MATERIALIZED VIEW totals;", &config, "lock-timeout-too-high").len(), 1);
     }
 }
