@@ -236,6 +236,13 @@ impl<'a> RuleContext<'a> {
     pub fn word_in(&self, stmt: &Statement, word: &str) -> Option<Span> {
         self.file.statement_tokens(stmt).iter().find(|t| t.is_word(self.text(), word)).map(|t| t.span)
     }
+
+    /// The last code token of `stmt` that ends at or before `offset` and is the word `word`. For
+    /// a statement inside a function body or DO block (a string of the outer statement) there is
+    /// none, so fixes placed with it stay out of strings.
+    pub fn word_before(&self, stmt: &Statement, offset: usize, word: &str) -> Option<Token> {
+        self.code_tokens(stmt).rev().find(|t| t.span.end <= offset && t.is_word(self.text(), word)).copied()
+    }
 }
 
 /// Collects one rule's findings.

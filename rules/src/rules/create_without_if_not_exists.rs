@@ -330,16 +330,22 @@ impl Rule for CreateWithoutIfNotExists {
 /// Rewords the finding just reported when the history shows the object already exists: the
 /// statement then fails on its first run, not only on a re-run.
 fn already_exists(out: &mut Reporter, what: &str, name: &str, origin: &Origin) {
+    let help = format!(
+        "drop the duplicate, give it another name, or write `CREATE {} IF NOT EXISTS` if both are meant to be the same",
+        what.to_ascii_uppercase()
+    );
+    already_exists_with(out, what, name, origin, help);
+}
+
+/// [`already_exists`] with its own help.
+fn already_exists_with(out: &mut Reporter, what: &str, name: &str, origin: &Origin, help: String) {
     let Some(d) = out.diagnostics.last_mut() else { return };
     let by = match &origin.file {
         Some(f) => format!("`{f}` creates it"),
         None => "an earlier statement of this file creates it".to_string(),
     };
     d.message = format!("{what} `{name}` already exists ({by}): this statement fails the first time it runs");
-    d.help = Some(format!(
-        "drop the duplicate, give it another name, or write `CREATE {} IF NOT EXISTS` if both are meant to be the same",
-        what.to_ascii_uppercase()
-    ));
+    d.help = Some(help);
 }
 
 /// Views, routines, triggers and types: re-runnable with `OR REPLACE`, with `IF NOT EXISTS` where
@@ -356,9 +362,8 @@ fn report_replaceable(
     let what = kind.name();
     let upper = what.to_ascii_uppercase();
     let mysql = cx.dialect() == Dialect::MySql;
-    // Searched before the name, so a statement inside a function body or DO block (a string of
-    // the outer statement) gets no fix.
-    let create = cx.code_tokens(o.stmt).rev().find(|t| t.span.end <= name.span.start && t.is_word(cx.text(), "create")).copied();
+    // None inside a function body or DO block: those statements get no fix.
+    let create = cx.word_before(o.stmt, name.span.start, "create");
     // A temporary view (or an object in pg_temp) lives as long as the session: the next run
     // starts without it. MySQL has no temporary views (`DEFINER=temp@...` is a user name).
     let temporary = !mysql
@@ -430,17 +435,12 @@ fn report_replaceable(
         .then(|| cx.fcx.catalog_before(o.index).object(kind, name).map(|origin| cx.fcx.origin(origin).into_owned()))
         .flatten();
     if let Some(origin) = existing {
-        already_exists(out, what, &name.display(), &origin);
-        if let Some(d) = out.diagnostics.last_mut() {
-            d.help = Some(format!(
-                "drop the duplicate or give it another name; {}",
-                if kind == ObjectKind::View {
-                    "write `CREATE OR REPLACE VIEW` only if it is meant to replace the existing view"
-                } else {
-                    "PostgreSQL cannot replace a type"
-                }
-            ));
-        }
+        let replace = if kind == ObjectKind::View {
+            "write `CREATE OR REPLACE VIEW` only if it is meant to replace the existing view"
+        } else {
+            "PostgreSQL cannot replace a type"
+        };
+        already_exists_with(out, what, &name.display(), &origin, format!("drop the duplicate or give it another name; {replace}"));
         return;
     }
     if let Some((kw, text)) = insert {

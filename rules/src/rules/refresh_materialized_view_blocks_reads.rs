@@ -80,10 +80,8 @@ impl Rule for RefreshMaterializedViewBlocksReads {
                 "write `REFRESH MATERIALIZED VIEW CONCURRENTLY {}` (it needs a unique index on the view)",
                 name.display()
             ));
-            // Embedded statements (function bodies, DO blocks) have no code token before the
-            // name: no fix there.
-            let view = cx.code_tokens(o.stmt).rev().find(|t| t.span.end <= name.span.start && t.is_word(cx.text(), "view"));
-            if let Some(view) = view {
+            // Embedded statements (function bodies, DO blocks) get no fix.
+            if let Some(view) = cx.word_before(o.stmt, name.span.start, "view") {
                 d.fix = Some(Fix {
                     description: "Refresh concurrently".into(),
                     applicability: Applicability::Unsafe,
